@@ -1,0 +1,3 @@
+from taskrouter.cli import main
+
+raise SystemExit(main())

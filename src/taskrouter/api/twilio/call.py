@@ -1,0 +1,100 @@
+"""One request as the Twilio face sees it: who asked, with what, and where answers point."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from taskrouter.api.twilio.wire import Params, error_response, server_error_response
+from taskrouter.domain import errors
+from taskrouter.domain.sids import Prefix, is_sid
+from taskrouter.service.service import Service
+
+log = logging.getLogger("taskrouter.api.twilio")
+
+
+@dataclass(slots=True)
+class Call:
+    request: Request
+    service: Service
+    account_sid: str
+    base: str
+    query: Params
+    form: Params
+
+    @property
+    def url(self) -> str:
+        """This request's absolute URL without its query, on the public base."""
+        return self.base + self.request.url.path
+
+    def path_sid(self, name: str, prefix: Prefix) -> str:
+        value: str = self.request.path_params[name]
+        if not is_sid(value, prefix):
+            raise errors.NotFound(f"The requested resource {self.request.url.path} was not found")
+        return value
+
+    def path(self, name: str) -> str:
+        value: str = self.request.path_params[name]
+        return value
+
+    @property
+    def if_match(self) -> str | None:
+        return self.request.headers.get("if-match")
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+def public_base(request: Request) -> str:
+    configured: str | None = getattr(request.app.state, "public_url", None)
+    if configured:
+        return configured.rstrip("/")
+    host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+    return f"{request.url.scheme}://{host}"
+
+
+async def authenticate(request: Request, service: Service) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        raise errors.Unauthenticated("Authenticate")
+    try:
+        username, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise errors.Unauthenticated("Authenticate") from None
+    if not sep:
+        raise errors.Unauthenticated("Authenticate")
+    return await service.accounts.authenticate(username, password)
+
+
+def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, parse parameters, run the handler and map errors to Twilio's shape."""
+
+    @wraps(handler)
+    async def run(request: Request) -> Response:
+        service: Service = request.app.state.service
+        try:
+            account_sid = await authenticate(request, service)
+            form = Params(())
+            if request.method == "POST":
+                try:
+                    form = Params.parse((await request.body()).decode())
+                except UnicodeDecodeError:
+                    raise errors.Invalid("The request body is not UTF-8 form data") from None
+            query = Params(request.query_params.multi_items())
+            call = Call(request, service, account_sid, public_base(request), query, form)
+            return await handler(call)
+        except errors.DomainError as exc:
+            return error_response(exc)
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, request.url.path)
+            return server_error_response()
+
+    return run

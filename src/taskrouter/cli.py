@@ -1,0 +1,156 @@
+"""The `taskrouter` command line: run the server and manage its database and accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from taskrouter import __version__
+
+DEFAULT_DATABASE = "sqlite:///taskrouter-data/taskrouter.db"
+
+
+def _database(args: argparse.Namespace) -> str:
+    url: str = args.database or os.environ.get("TASKROUTER_DATABASE_URL") or DEFAULT_DATABASE
+    return url
+
+
+def _print_json(value: object) -> None:
+    sys.stdout.write(orjson.dumps(value).decode() + "\n")
+    sys.stdout.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="taskrouter", description="A self-hosted task routing engine."
+    )
+    parser.add_argument("--version", action="version", version=f"taskrouter {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def with_database(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--database",
+            help="sqlite:///path or postgresql://user@host:port/db "
+            f"(default: $TASKROUTER_DATABASE_URL, else {DEFAULT_DATABASE})",
+        )
+        return p
+
+    serve = with_database(commands.add_parser("serve", help="run the HTTP server"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--public-url", help="base URL that links and paging URLs point at")
+    serve.add_argument("--log-level", default="info")
+
+    accounts = commands.add_parser("accounts", help="manage accounts").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    create = with_database(accounts.add_parser("create", help="create an account"))
+    create.add_argument("--friendly-name", default="taskrouter account")
+    create.add_argument("--email")
+    with_database(accounts.add_parser("list", help="list accounts"))
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    key_create = with_database(keys.add_parser("create", help="create an API key"))
+    key_create.add_argument("--account", required=True, help="the owning account's AC SID")
+    key_create.add_argument("--friendly-name", default="")
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="action", metavar="ACTION", required=True
+    )
+    with_database(db.add_parser("upgrade", help="run schema migrations"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command == "serve":
+        return serve(args)
+    return asyncio.run(_admin(args))
+
+
+def serve(args: argparse.Namespace) -> int:
+    from taskrouter.app import create_app
+    from taskrouter.server import run_server
+    from taskrouter.service.service import Service
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    # Migration chatter is not news on every start; failures still show.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    database = _database(args)
+    _make_sqlite_folder(database)
+
+    async def bootstrap(service: Service) -> None:
+        sid = os.environ.get("TASKROUTER_ACCOUNT_SID")
+        token = os.environ.get("TASKROUTER_AUTH_TOKEN")
+        if sid and token:
+            await service.accounts.ensure(sid, token)
+        elif not service.runtime.accounts:
+            account = await service.accounts.create()
+            # Shown once: the first start on an empty database is the only time.
+            print(
+                f"Created account: account_sid={account.sid} auth_token={account.auth_token}",
+                flush=True,
+            )
+
+    app = create_app(database, public_url=args.public_url, bootstrap=bootstrap)
+    run_server(app, args.host, args.port)
+    return 0
+
+
+def _make_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _admin(args: argparse.Namespace) -> int:
+    from taskrouter.service.service import Service
+    from taskrouter.store import open_store
+
+    database = _database(args)
+    _make_sqlite_folder(database)
+    if args.command == "db":
+        from taskrouter.store.migrations import upgrade
+
+        await asyncio.to_thread(upgrade, database)
+        print(f"database at {database.split('@')[-1]} is up to date")
+        return 0
+    service = Service(open_store(database))
+    await service.start()
+    try:
+        if args.command == "accounts" and args.action == "create":
+            account = await service.accounts.create(args.friendly_name, email=args.email)
+            _print_json(
+                {
+                    "sid": account.sid,
+                    "auth_token": account.auth_token,
+                    "friendly_name": account.friendly_name,
+                }
+            )
+        elif args.command == "accounts" and args.action == "list":
+            _print_json(
+                [
+                    {"sid": a.sid, "friendly_name": a.friendly_name}
+                    for a in service.runtime.accounts.values()
+                ]
+            )
+        elif args.command == "keys" and args.action == "create":
+            key = await service.accounts.create_key(args.account, args.friendly_name)
+            _print_json({"sid": key.sid, "secret": key.secret, "account_sid": key.account_sid})
+    finally:
+        await service.stop()
+    return 0

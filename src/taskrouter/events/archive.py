@@ -1,0 +1,194 @@
+"""Reading the stored event log: time windows, filters, pages, and what retention removes.
+
+The store's own `query` knows only equalities; the Events API needs a time window, a SID
+cursor and filters on fields inside the body. This module reads with its own connection
+(SQLite: a read-only connection on one thread; PostgreSQL: a small asyncpg pool), never
+writes, and filters in SQL (`json_extract` / `jsonb`), so a page costs one indexed query.
+Writes (the retention sweep's deletes) go through the store like every other change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from taskrouter.store import Store
+from taskrouter.store.migrations import sqlite_path
+
+FIELDS = ("sid", "body")
+
+
+@dataclass(slots=True)
+class EventQuery:
+    start_ms: int | None = None
+    end_ms: int | None = None
+    event_type: str | None = None
+    sid: str | None = None
+    # (data field, value) pairs that must all match, e.g. ("TaskSid", "WT...")
+    data: list[tuple[str, str]] = field(default_factory=list)
+    # a TaskChannel sid or unique name
+    task_channel: str | None = None
+
+
+class _Sql:
+    """Placeholders and JSON access, per dialect."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+        self.params: list[Any] = []
+
+    def bind(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" if self.postgres else "?"
+
+    def data(self, key: str) -> str:
+        if not key.isalnum():
+            raise ValueError(f"bad event field name {key!r}")
+        if self.postgres:
+            return f"((body::jsonb)->'data'->>'{key}')"
+        return f"json_extract(body, '$.data.{key}')"
+
+    @property
+    def sid(self) -> str:
+        # SIDs compare by code point on both backends.
+        return 'sid COLLATE "C"' if self.postgres else "sid"
+
+
+class EventArchive:
+    def __init__(self, store: Store) -> None:
+        self._url = store.url
+        self._store = store
+        self._postgres = store.url.startswith(("postgresql:", "postgres:"))
+        self._pool: Any = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=5)
+            except Exception:
+                pool.terminate()
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+            executor.shutdown(wait=True)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def fetch(self, workspace_sid: str, sid: str) -> dict[str, Any] | None:
+        row = await self._store.get("events", sid)
+        if row is None or row.get("workspace_sid") != workspace_sid:
+            return None
+        body: dict[str, Any] = row["body"]
+        return body
+
+    async def page(
+        self, workspace_sid: str, query: EventQuery, *, before_sid: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Matching events, newest first, older than `before_sid` when given."""
+        sql = _Sql(self._postgres)
+        terms = [f"workspace_sid = {sql.bind(workspace_sid)}"]
+        if query.start_ms is not None:
+            terms.append(f"event_date_ms >= {sql.bind(query.start_ms)}")
+        if query.end_ms is not None:
+            terms.append(f"event_date_ms <= {sql.bind(query.end_ms)}")
+        if query.event_type is not None:
+            terms.append(f"event_type = {sql.bind(query.event_type)}")
+        if query.sid is not None:
+            terms.append(f"sid = {sql.bind(query.sid)}")
+        if before_sid is not None:
+            terms.append(f"{sql.sid} < {sql.bind(before_sid)}")
+        for key, value in query.data:
+            terms.append(f"{sql.data(key)} = {sql.bind(value)}")
+        if query.task_channel is not None:
+            value = sql.bind(query.task_channel)
+            # PostgreSQL may use one parameter twice; SQLite's "?" needs it bound again.
+            again = value if self._postgres else sql.bind(query.task_channel)
+            terms.append(
+                f"({sql.data('TaskChannelSid')} = {value}"
+                f" OR {sql.data('TaskChannelUniqueName')} = {again})"
+            )
+        text = (
+            f"SELECT sid, body FROM events WHERE {' AND '.join(terms)}"
+            f" ORDER BY {sql.sid} DESC LIMIT {sql.bind(limit)}"
+        )
+        return [_body(r) for r in await self._read(text, sql.params)]
+
+    async def after(self, workspace_sid: str, after_sid: str, limit: int) -> list[dict[str, Any]]:
+        """Events of a workspace committed after `after_sid`, oldest first (stream resume)."""
+        sql = _Sql(self._postgres)
+        text = (
+            f"SELECT sid, body FROM events WHERE workspace_sid = {sql.bind(workspace_sid)}"
+            f" AND {sql.sid} > {sql.bind(after_sid)} ORDER BY {sql.sid} ASC"
+            f" LIMIT {sql.bind(limit)}"
+        )
+        return [_body(r) for r in await self._read(text, sql.params)]
+
+    async def expired(self, cutoff_ms: int, workspace_sid: str | None, limit: int) -> list[str]:
+        """SIDs of events older than `cutoff_ms` (one workspace's, or any)."""
+        sql = _Sql(self._postgres)
+        terms = [f"event_date_ms < {sql.bind(cutoff_ms)}"]
+        if workspace_sid is not None:
+            terms.insert(0, f"workspace_sid = {sql.bind(workspace_sid)}")
+        text = f"SELECT sid FROM events WHERE {' AND '.join(terms)} LIMIT {sql.bind(limit)}"
+        return [str(r[0]) for r in await self._read(text, sql.params)]
+
+    async def newest_sid(self) -> str | None:
+        rows = await self._read("SELECT max(sid) FROM events", [])
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _read(self, text: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        if self._postgres:
+            pool = await self._postgres_pool()
+            async with pool.acquire() as conn:
+                return [tuple(r) for r in await conn.fetch(text, *params)]
+        executor = await self._sqlite_executor()
+        run: Callable[[], list[tuple[Any, ...]]] = lambda: self._sqlite_read(text, params)  # noqa: E731
+        return await asyncio.get_running_loop().run_in_executor(executor, run)
+
+    async def _postgres_pool(self) -> Any:
+        if self._pool is None:
+            async with self._lock:
+                if self._pool is None:
+                    import asyncpg
+
+                    dsn = "postgresql://" + self._url.split("://", 1)[1]
+                    self._pool = await asyncpg.create_pool(
+                        dsn,
+                        min_size=1,
+                        max_size=2,
+                        server_settings={"application_name": "taskrouter-events"},
+                    )
+        return self._pool
+
+    async def _sqlite_executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="taskrouter-events-read")
+        return self._executor
+
+    def _sqlite_read(self, text: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        # Runs on the archive's one thread, which owns the connection.
+        if self._conn is None:
+            conn = sqlite3.connect(sqlite_path(self._url), isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA query_only = 1")
+            self._conn = conn
+        return self._conn.execute(text, params).fetchall()
+
+
+def _body(row: tuple[Any, ...]) -> dict[str, Any]:
+    body: dict[str, Any] = orjson.loads(row[1])
+    return body
