@@ -99,7 +99,8 @@ def _idle_with_work(engine: WorkspaceEngine) -> list[str]:
             continue
         known = engine._known_worker(task, target)
         now = engine.clock.now_ms()
-        for _, worker_sid in engine.ready.in_order(task.task_queue_sid):
+        # Walk the queue's members, not the ready index, so a worker the index lost is found.
+        for worker_sid in sorted(engine.state.membership.members.get(task.task_queue_sid, ())):
             if (known is not None and worker_sid != known) or not engine.ready.is_ready(
                 worker_sid, task.task_channel_sid
             ):

@@ -595,11 +595,12 @@ class WorkspaceEngine:
         known = self._known_worker(task, target)
         ready = self.ready
         workers = self.state.workers
-        candidates = (
-            workers[sid]
-            for _, sid in ready.in_order(queue.sid)
-            if (known is None or sid == known) and ready.is_ready(sid, channel_sid)
-        )
+        slot = (queue.sid, channel_sid)
+        candidates: Iterable[Worker]
+        if known is None:
+            candidates = (workers[sid] for _, sid in ready.in_order(slot))
+        else:
+            candidates = (workers[known],) if ready.is_listed(known, slot) else ()
         chosen: list[Worker] = []
         channel = self.state.channels.get(channel_sid)
         if target.order_by is None and not (channel and channel.channel_optimized_routing):

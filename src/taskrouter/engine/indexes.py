@@ -73,54 +73,70 @@ class PendingTasks:
 
 
 class ReadyWorkers:
-    """Workers who can take a new reservation now, per queue, longest idle first.
+    """Workers who can take a new reservation now, per (queue, channel), longest idle first.
 
-    One list per queue, not per (queue, channel): a worker's idle key is the same on every
-    channel, so an assignment re-lists it once. The channels it is ready on are kept beside
-    and checked while walking the list.
+    Lists are per slot rather than per queue so a worker whose only free capacity is on
+    another channel is never walked past: with multi-channel workers that walk dominated the
+    cost of a decision. A change of channels alone touches only the slots of those channels;
+    a change of idle key or queues re-lists the worker everywhere.
     """
 
-    __slots__ = ("_by_queue", "_channels", "_entries")
+    __slots__ = ("_by_slot", "_entries")
 
     def __init__(self) -> None:
-        self._by_queue: dict[str, SortedList] = {}
-        self._entries: dict[str, tuple[WorkerKey, tuple[str, ...]]] = {}
-        self._channels: dict[str, frozenset[str]] = {}
+        self._by_slot: dict[Slot, SortedList] = {}
+        self._entries: dict[str, tuple[WorkerKey, tuple[str, ...], frozenset[str]]] = {}
 
     def set(
         self, worker_sid: str, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]
     ) -> None:
         """List the worker in each of `queues`, ready on `channels` (not empty)."""
-        self._channels[worker_sid] = channels
-        entry = (key, queues)
-        if self._entries.get(worker_sid) == entry:
-            return
-        self._unlist(worker_sid)
-        for queue_sid in queues:
-            workers = self._by_queue.get(queue_sid)
-            if workers is None:
-                workers = self._by_queue[queue_sid] = SortedList()
-            workers.add(key)
-        self._entries[worker_sid] = entry
+        old = self._entries.get(worker_sid)
+        if old is not None and old[0] == key and old[1] == queues:
+            if old[2] == channels:
+                return
+            self._remove(key, queues, old[2] - channels)
+            self._add(key, queues, channels - old[2])
+        else:
+            if old is not None:
+                self._remove(*old)
+            self._add(key, queues, channels)
+        self._entries[worker_sid] = (key, queues, channels)
 
     def unset(self, worker_sid: str) -> None:
-        self._channels.pop(worker_sid, None)
-        self._unlist(worker_sid)
+        old = self._entries.pop(worker_sid, None)
+        if old is not None:
+            self._remove(*old)
 
-    def _unlist(self, worker_sid: str) -> None:
-        entry = self._entries.pop(worker_sid, None)
-        if entry is not None:
-            key, queues = entry
-            for queue_sid in queues:
-                self._by_queue[queue_sid].remove(key)
+    def _add(self, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]) -> None:
+        by_slot = self._by_slot
+        for queue_sid in queues:
+            for channel_sid in channels:
+                workers = by_slot.get((queue_sid, channel_sid))
+                if workers is None:
+                    workers = by_slot[(queue_sid, channel_sid)] = SortedList()
+                workers.add(key)
+
+    def _remove(self, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]) -> None:
+        by_slot = self._by_slot
+        for queue_sid in queues:
+            for channel_sid in channels:
+                by_slot[(queue_sid, channel_sid)].remove(key)
 
     def is_ready(self, worker_sid: str, channel_sid: str) -> bool:
-        channels = self._channels.get(worker_sid)
-        return channels is not None and channel_sid in channels
+        entry = self._entries.get(worker_sid)
+        return entry is not None and channel_sid in entry[2]
+
+    def is_listed(self, worker_sid: str, slot: Slot) -> bool:
+        """Ready on the slot's channel and a member of its queue."""
+        entry = self._entries.get(worker_sid)
+        return entry is not None and slot[1] in entry[2] and slot[0] in entry[1]
 
     def channels_of(self, worker_sid: str) -> frozenset[str]:
-        return self._channels.get(worker_sid, frozenset())
+        entry = self._entries.get(worker_sid)
+        return entry[2] if entry is not None else frozenset()
 
-    def in_order(self, queue_sid: str) -> Iterator[WorkerKey]:
-        workers = self._by_queue.get(queue_sid)
+    def in_order(self, slot: Slot) -> Iterator[WorkerKey]:
+        """The workers ready on the slot's channel among the queue's, longest idle first."""
+        workers = self._by_slot.get(slot)
         return iter(workers) if workers else iter(())

@@ -20,6 +20,7 @@ from taskrouter.store.schema import TABLES, TableSpec
 Op = tuple[str, str, tuple[Any, ...] | None]
 
 _LIMITS = {"int32": 2**31, "int64": 2**63}
+_INT64 = 2**63
 
 
 @dataclass(slots=True)
@@ -66,23 +67,32 @@ def _put_values(change: Put) -> tuple[Any, ...]:
     spec = table_spec(change.table)
     sid = _check_sid(change.sid, spec.name)
     row = change.row
-    unknown = row.keys() - spec.name_set
-    if unknown:
-        raise ValueError(f"{spec.name}: unknown column(s) {sorted(unknown)}")
+    if not spec.name_set.issuperset(row):
+        unknown = sorted(row.keys() - spec.name_set)
+        raise ValueError(f"{spec.name}: unknown column(s) {unknown}")
     if row.get("sid", sid) != sid:
         raise ValueError(f"{spec.name}: row sid {row['sid']!r} differs from Put.sid {sid!r}")
     values: list[Any] = [sid]
+    append = values.append
+    # Every row of every commit passes here, so the common cases are tested inline and
+    # check_value only sees what may be wrong.
     for column in spec.columns:
-        value = row.get(column.name)
-        if column.name == "body":
+        name = column.name
+        value = row.get(name)
+        kind = column.kind
+        if name == "body":
             if not isinstance(value, dict | list):
                 raise ValueError(f"{spec.name}.body must be a dict or a list, got {value!r}")
             try:
-                values.append(orjson.dumps(value).decode())
+                append(orjson.dumps(value).decode())
             except orjson.JSONEncodeError as exc:
                 raise ValueError(f"{spec.name}.body is not JSON-serialisable: {exc}") from exc
+        elif (kind == "text" and type(value) is str and "\x00" not in value) or (
+            kind == "int64" and type(value) is int and -_INT64 <= value < _INT64
+        ):
+            append(value)
         else:
-            values.append(check_value(spec, column.name, column.kind, column.nullable, value))
+            append(check_value(spec, name, kind, column.nullable, value))
     return tuple(values)
 
 
