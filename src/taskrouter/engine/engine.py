@@ -543,6 +543,7 @@ class WorkspaceEngine:
         key_of = lifo_key if queue.task_order == "LIFO" else fifo_key
         slot = (queue.sid, task.task_channel_sid)
         self.pending.add(task.sid, slot, key_of(task.priority, task.virtual_start_time, task.sid))
+        self.ready.route(task.task_channel_sid)
         self._tasks_to_route.append(task.sid)
 
     # ------------------------------------------------------------------ direct routing

@@ -77,15 +77,29 @@ class ReadyWorkers:
 
     Lists are per slot rather than per queue so a worker whose only free capacity is on
     another channel is never walked past: with multi-channel workers that walk dominated the
-    cost of a decision. A change of channels alone touches only the slots of those channels;
-    a change of idle key or queues re-lists the worker everywhere.
+    cost of a decision. Lists exist only for channels tasks have been routed on (`route`):
+    workers carry every channel of the workspace, most of which never see a task, and each
+    listed channel multiplies what an assignment costs to re-list. A change of channels alone
+    touches only the slots of those channels; a change of idle key or queues re-lists the
+    worker everywhere.
     """
 
-    __slots__ = ("_by_slot", "_entries")
+    __slots__ = ("_by_slot", "_entries", "_routed")
 
     def __init__(self) -> None:
         self._by_slot: dict[Slot, SortedList] = {}
         self._entries: dict[str, tuple[WorkerKey, tuple[str, ...], frozenset[str]]] = {}
+        self._routed: set[str] = set()
+
+    def route(self, channel_sid: str) -> None:
+        """Keep ordered lists for `channel_sid` from now on (a task waits on it)."""
+        if channel_sid in self._routed:
+            return
+        self._routed.add(channel_sid)
+        only = frozenset((channel_sid,))
+        for key, queues, channels in self._entries.values():
+            if channel_sid in channels:
+                self._add(key, queues, only)
 
     def set(
         self, worker_sid: str, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]
@@ -110,8 +124,9 @@ class ReadyWorkers:
 
     def _add(self, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]) -> None:
         by_slot = self._by_slot
+        listed = channels & self._routed
         for queue_sid in queues:
-            for channel_sid in channels:
+            for channel_sid in listed:
                 workers = by_slot.get((queue_sid, channel_sid))
                 if workers is None:
                     workers = by_slot[(queue_sid, channel_sid)] = SortedList()
@@ -119,8 +134,9 @@ class ReadyWorkers:
 
     def _remove(self, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]) -> None:
         by_slot = self._by_slot
+        listed = channels & self._routed
         for queue_sid in queues:
-            for channel_sid in channels:
+            for channel_sid in listed:
                 by_slot[(queue_sid, channel_sid)].remove(key)
 
     def is_ready(self, worker_sid: str, channel_sid: str) -> bool:
