@@ -7,10 +7,14 @@ the default channel, one queue, a workflow):
   - latency: create-to-reservation at 1,000 tasks/s offered (open loop); the reservation is
     made before the create is answered, so this is the create's latency;
   - lifecycles: create, find the reservation, accept it, complete the task, per second.
+Then the first two again with the workspace's EventCallbackUrl set, every event delivered:
+to a receiver that answers at once, and to one that never answers. Their ratios to the run
+without callbacks are printed too.
 Beside them, from the same run, the rate of a bare ASGI handler on the same machine, so the
-figures read as a share of the ceiling. The load generator shares the 2 cores with the server.
+figures read as a share of the ceiling. The load generator and the receiver share the 2 cores
+with the server.
 
-Usage: python bench/e2e.py [--seconds 5] [--runs 3] [--stores sqlite,postgres]
+Usage: python bench/e2e.py [--seconds 5] [--runs 3] [--stores sqlite,postgres] [--no-callbacks]
 """
 
 from __future__ import annotations
@@ -18,14 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -33,91 +31,19 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Connection, closed_loop, open_loop, percentile
+from serving import bare_asgi, connections, database, receiver, report, server
 
-ROOT = Path(__file__).resolve().parents[1]
-ACCOUNT = "AC" + "b" * 32
-TOKEN = "bench-token"
 WORKERS = 1_000
 CONNECTIONS = 32
+Figures = dict[str, list[float]]
+RECEIVERS = {True: "answers at once", False: "never answers"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited during start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def start_server(database: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = os.environ | {"TASKROUTER_ACCOUNT_SID": ACCOUNT, "TASKROUTER_AUTH_TOKEN": TOKEN}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "taskrouter",
-            "serve",
-            "--port",
-            str(port),
-            "--database",
-            database,
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    wait_ready(port, proc)
-    return proc, port
-
-
-def start_bare() -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    code = (
-        "import uvicorn\n"
-        "async def app(scope, receive, send):\n"
-        "    if scope['type'] != 'http': return\n"
-        "    while (await receive()).get('more_body'): pass\n"
-        "    await send({'type': 'http.response.start', 'status': 201,"
-        " 'headers': [(b'content-type', b'application/json'), (b'content-length', b'2')]})\n"
-        "    await send({'type': 'http.response.body', 'body': b'{}'})\n"
-        f"uvicorn.run(app, host='127.0.0.1', port={port}, loop='uvloop', http='httptools',"
-        " log_level='warning', access_log=False)\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code])
-    wait_ready(port, proc)
-    return proc, port
-
-
-async def connections(
-    port: int, auth: tuple[str, str] | None = (ACCOUNT, TOKEN)
-) -> list[Connection]:
-    conns = [Connection("127.0.0.1", port, auth) for _ in range(CONNECTIONS)]
-    await asyncio.gather(*(c.open() for c in conns))
-    return conns
-
-
-async def setup_workspace(conn: Connection) -> tuple[str, str]:
-    ws = orjson.loads(
-        (
-            await conn.request(
-                "POST", "/v1/Workspaces", {"FriendlyName": f"bench-{uuid.uuid4().hex[:8]}"}
-            )
-        ).body
-    )
+async def setup_workspace(conn: Connection, callback_url: str | None) -> tuple[str, str]:
+    fields = {"FriendlyName": f"bench-{uuid.uuid4().hex[:8]}"}
+    if callback_url is not None:
+        fields["EventCallbackUrl"] = callback_url
+    ws = orjson.loads((await conn.request("POST", "/v1/Workspaces", fields)).body)
     base = f"/v1/Workspaces/{ws['sid']}"
     activities = orjson.loads((await conn.request("GET", f"{base}/Activities")).body)
     available = next(a["sid"] for a in activities["activities"] if a["available"])
@@ -192,82 +118,57 @@ def lifecycle_op(base: str, workflow: str, failures: list[str]):  # type: ignore
     return one
 
 
-async def measure_store(database: str, seconds: float, runs: int) -> dict[str, list[float]]:
-    proc, port = start_server(database)
-    figures: dict[str, list[float]] = {
-        "tasks_per_second": [],
-        "p99_ms": [],
-        "p50_ms": [],
-        "lifecycles_per_second": [],
-    }
-    try:
-        for _ in range(runs):
-            conns = await connections(port)
-            failures: list[str] = []
-            base, workflow = await setup_workspace(conns[0])
-            count, elapsed = await closed_loop(
-                conns, create_task_op(base, workflow, failures), seconds
-            )
-            figures["tasks_per_second"].append(count / elapsed)
-            base, workflow = await setup_workspace(conns[0])
-            latencies = await open_loop(
-                conns, create_task_op(base, workflow, failures), 1000, seconds
-            )
-            figures["p99_ms"].append(percentile(latencies, 99))
-            figures["p50_ms"].append(percentile(latencies, 50))
-            base, workflow = await setup_workspace(conns[0])
-            count, elapsed = await closed_loop(
-                conns, lifecycle_op(base, workflow, failures), seconds
-            )
-            figures["lifecycles_per_second"].append(count / elapsed)
-            if failures:
-                raise RuntimeError(f"{len(failures)} failed operations, e.g. {failures[0]}")
-            print(
-                f"    run: {figures['tasks_per_second'][-1]:,.0f} tasks/s,"
-                f" p50 {figures['p50_ms'][-1]:.2f} ms p99 {figures['p99_ms'][-1]:.2f} ms at"
-                f" 1,000/s, {figures['lifecycles_per_second'][-1]:,.0f} lifecycles/s"
-            )
+async def measure_store(
+    port: int, seconds: float, callback_url: str | None, lifecycles: bool
+) -> Figures:
+    figures: Figures = {"tasks_per_second": [], "p99_ms": [], "p50_ms": []}
+    failures: list[str] = []
+    (admin,) = await connections(port, 1)
+
+    async def phase(op_of, run):  # type: ignore[no-untyped-def]
+        # Connections open after the workspace is built: idle ones would be closed by the
+        # server's keep-alive timeout while 2,000 set-up requests go through `admin`.
+        base, workflow = await setup_workspace(admin, callback_url)
+        conns = await connections(port, CONNECTIONS)
+        try:
+            return await run(conns, op_of(base, workflow, failures))
+        finally:
             for conn in conns:
                 await conn.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+
+    count, elapsed = await phase(create_task_op, lambda c, op: closed_loop(c, op, seconds))
+    figures["tasks_per_second"].append(count / elapsed)
+    latencies = await phase(create_task_op, lambda c, op: open_loop(c, op, 1000, seconds))
+    figures["p99_ms"].append(percentile(latencies, 99))
+    figures["p50_ms"].append(percentile(latencies, 50))
+    line = (
+        f"{figures['tasks_per_second'][-1]:,.0f} tasks/s, p50 {figures['p50_ms'][-1]:.2f} ms"
+        f" p99 {figures['p99_ms'][-1]:.2f} ms at 1,000/s"
+    )
+    if lifecycles:
+        count, elapsed = await phase(lifecycle_op, lambda c, op: closed_loop(c, op, seconds))
+        figures["lifecycles_per_second"] = [count / elapsed]
+        line += f", {count / elapsed:,.0f} lifecycles/s"
+    await admin.close()
+    if failures:
+        raise RuntimeError(f"{len(failures)} failed operations, e.g. {failures[0]}")
+    print(f"    {line}")
     return figures
 
 
 async def measure_bare(seconds: float) -> float:
-    proc, port = start_bare()
-    try:
-        conns = await connections(port, None)
+    with bare_asgi() as port:
+        conns = await connections(port, CONNECTIONS, None)
 
         async def one(conn: Connection, i: int) -> None:
             await conn.request("POST", "/v1/Workspaces/WS/Tasks", {"Attributes": '{"n": 1}'})
 
         count, elapsed = await closed_loop(conns, one, seconds)
         return count / elapsed
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
-def postgres_database() -> str | None:
-    admin = os.environ.get(
-        "TASKROUTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-    )
-    name = f"taskrouter_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        import asyncpg
-
-        async def create() -> None:
-            conn = await asyncpg.connect(admin, timeout=3)
-            await conn.execute(f'CREATE DATABASE "{name}"')
-            await conn.close()
-
-        asyncio.run(create())
-    except Exception as exc:
-        print(f"  PostgreSQL not reachable at {admin} ({exc}); skipping it")
-        return None
-    return admin.rsplit("/", 1)[0] + f"/{name}"
+def median_of(runs: list[Figures], name: str) -> float:
+    return statistics.median(v for run in runs for v in run.get(name, []))
 
 
 def main() -> None:
@@ -275,59 +176,72 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--no-callbacks", action="store_true")
     args = parser.parse_args()
-    results: list[tuple[str, float, str, float, str]] = []
+    results: list[tuple[str, float, str, float | None, str]] = []
     bare = statistics.median(asyncio.run(measure_bare(args.seconds)) for _ in range(args.runs))
     print(f"bare ASGI handler: {bare:,.0f} requests/s")
     for store in args.stores.split(","):
-        if store == "sqlite":
-            database: str | None = f"sqlite:///{tempfile.mkdtemp(prefix='taskrouter-e2e-')}/e2e.db"
-        else:
-            database = postgres_database()
-        if database is None:
-            continue
-        print(f"{store}:")
-        figures = asyncio.run(measure_store(database, args.seconds, args.runs))
-        tps = statistics.median(figures["tasks_per_second"])
-        results += [
-            (f"{store}_tasks_per_second", tps, "1/s", 4000, "higher"),
-            (
-                f"{store}_create_to_reservation_p99_ms",
-                statistics.median(figures["p99_ms"]),
-                "ms",
-                5,
-                "lower",
-            ),
-            (
-                f"{store}_create_to_reservation_p50_ms",
-                statistics.median(figures["p50_ms"]),
-                "ms",
-                5,
-                "lower",
-            ),
-            (
-                f"{store}_lifecycles_per_second",
-                statistics.median(figures["lifecycles_per_second"]),
-                "1/s",
-                1500,
-                "higher",
-            ),
-            (f"{store}_share_of_bare_asgi", tps / bare, "ratio", 0, "higher"),
-        ]
-    results.append(("bare_asgi_requests_per_second", bare, "1/s", 0, "higher"))
-    for metric, value, unit, target, better in results:
-        print(
-            json.dumps(
-                {
-                    "bench": "e2e",
-                    "metric": metric,
-                    "value": round(value, 4),
-                    "unit": unit,
-                    "target": target,
-                    "better": better,
-                }
-            )
-        )
+        with database(store) as url:
+            if url is None:
+                continue
+            print(f"{store}:")
+            with server(url) as port:
+                plain = [
+                    asyncio.run(measure_store(port, args.seconds, None, True))
+                    for _ in range(args.runs)
+                ]
+                tps, p99 = median_of(plain, "tasks_per_second"), median_of(plain, "p99_ms")
+                results += [
+                    (f"{store}_tasks_per_second", tps, "1/s", 4000, "higher"),
+                    (f"{store}_create_to_reservation_p99_ms", p99, "ms", 5, "lower"),
+                    (
+                        f"{store}_create_to_reservation_p50_ms",
+                        median_of(plain, "p50_ms"),
+                        "ms",
+                        None,
+                        "lower",
+                    ),
+                    (
+                        f"{store}_lifecycles_per_second",
+                        median_of(plain, "lifecycles_per_second"),
+                        "1/s",
+                        1500,
+                        "higher",
+                    ),
+                    (f"{store}_share_of_bare_asgi", tps / bare, "ratio", None, "higher"),
+                ]
+                if args.no_callbacks:
+                    continue
+                for kind, answers in (("callbacks", True), ("dead_receiver", False)):
+                    print(f"  event callbacks to a receiver that {RECEIVERS[answers]}:")
+                    with receiver(answers) as hook:
+                        runs = [
+                            asyncio.run(measure_store(port, args.seconds, hook, False))
+                            for _ in range(args.runs)
+                        ]
+                    with_tps = median_of(runs, "tasks_per_second")
+                    with_p99 = median_of(runs, "p99_ms")
+                    results += [
+                        (f"{store}_{kind}_tasks_per_second", with_tps, "1/s", None, "higher"),
+                        (
+                            f"{store}_{kind}_create_to_reservation_p99_ms",
+                            with_p99,
+                            "ms",
+                            None,
+                            "lower",
+                        ),
+                        (
+                            f"{store}_{kind}_throughput_ratio",
+                            with_tps / tps,
+                            "ratio",
+                            0.8,
+                            "higher",
+                        ),
+                        (f"{store}_{kind}_p99_ratio", with_p99 / p99, "ratio", 1.2, "lower"),
+                    ]
+    results.append(("bare_asgi_requests_per_second", bare, "1/s", None, "higher"))
+    report("e2e", results)
 
 
 if __name__ == "__main__":
