@@ -15,8 +15,8 @@ def test_a_worker_is_walked_only_on_the_channels_it_can_take() -> None:
     ready = ReadyWorkers()
     ready.route(VOICE)
     ready.route(CHAT)
-    ready.set("WK1", (10, "WK1"), ("WQa",), frozenset({VOICE}))
-    ready.set("WK2", (20, "WK2"), ("WQa",), frozenset({VOICE, CHAT}))
+    ready.set("WK1", (10, "WK1"), frozenset({"WQa"}), frozenset({VOICE}))
+    ready.set("WK2", (20, "WK2"), frozenset({"WQa"}), frozenset({VOICE, CHAT}))
     assert walk(ready, "WQa", VOICE) == ["WK1", "WK2"]
     assert walk(ready, "WQa", CHAT) == ["WK2"]
 
@@ -24,12 +24,12 @@ def test_a_worker_is_walked_only_on_the_channels_it_can_take() -> None:
 def test_longest_idle_first_and_relisting_on_a_new_key() -> None:
     ready = ReadyWorkers()
     ready.route(VOICE)
-    ready.set("WK1", (10, "WK1"), ("WQa", "WQb"), frozenset({VOICE}))
-    ready.set("WK2", (5, "WK2"), ("WQa",), frozenset({VOICE}))
+    ready.set("WK1", (10, "WK1"), frozenset({"WQa", "WQb"}), frozenset({VOICE}))
+    ready.set("WK2", (5, "WK2"), frozenset({"WQa"}), frozenset({VOICE}))
     assert walk(ready, "WQa", VOICE) == ["WK2", "WK1"]
-    ready.set("WK2", (30, "WK2"), ("WQa",), frozenset({VOICE}))  # just got an assignment
+    ready.set("WK2", (30, "WK2"), frozenset({"WQa"}), frozenset({VOICE}))  # just got an assignment
     assert walk(ready, "WQa", VOICE) == ["WK1", "WK2"]
-    ready.set("WK1", (10, "WK1"), ("WQb",), frozenset({VOICE}))  # left queue a
+    ready.set("WK1", (10, "WK1"), frozenset({"WQb"}), frozenset({VOICE}))  # left queue a
     assert walk(ready, "WQa", VOICE) == ["WK2"]
     assert walk(ready, "WQb", VOICE) == ["WK1"]
 
@@ -38,8 +38,8 @@ def test_losing_and_regaining_a_channel_touches_only_that_channel() -> None:
     ready = ReadyWorkers()
     ready.route(VOICE)
     ready.route(CHAT)
-    ready.set("WK1", (1, "WK1"), ("WQa",), frozenset({VOICE, CHAT}))
-    ready.set("WK1", (1, "WK1"), ("WQa",), frozenset({CHAT}))
+    ready.set("WK1", (1, "WK1"), frozenset({"WQa"}), frozenset({VOICE, CHAT}))
+    ready.set("WK1", (1, "WK1"), frozenset({"WQa"}), frozenset({CHAT}))
     assert walk(ready, "WQa", VOICE) == []
     assert walk(ready, "WQa", CHAT) == ["WK1"]
     assert not ready.is_ready("WK1", VOICE)
@@ -50,7 +50,7 @@ def test_losing_and_regaining_a_channel_touches_only_that_channel() -> None:
 
 def test_a_channel_routed_late_lists_the_workers_already_ready_on_it() -> None:
     ready = ReadyWorkers()
-    ready.set("WK1", (1, "WK1"), ("WQa",), frozenset({VOICE, CHAT}))
+    ready.set("WK1", (1, "WK1"), frozenset({"WQa"}), frozenset({VOICE, CHAT}))
     ready.route(VOICE)
     assert walk(ready, "WQa", VOICE) == ["WK1"]
     assert walk(ready, "WQa", CHAT) == []  # nothing has waited on chat yet

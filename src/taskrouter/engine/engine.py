@@ -986,7 +986,7 @@ class WorkspaceEngine:
             self.ready.unset(worker.sid)
             return
         before = self.ready.channels_of(worker.sid)
-        queues = tuple(sorted(state.membership.queues_of.get(worker.sid, ())))
+        queues = state.membership.frozen_queues_of(worker.sid)
         self.ready.set(worker.sid, (worker.last_assignment, worker.sid), queues, frozenset(ready))
         for channel_sid in ready:
             # Only a channel with waiting work is worth a look for this worker.

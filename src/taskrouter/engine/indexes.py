@@ -88,7 +88,7 @@ class ReadyWorkers:
 
     def __init__(self) -> None:
         self._by_slot: dict[Slot, SortedList] = {}
-        self._entries: dict[str, tuple[WorkerKey, tuple[str, ...], frozenset[str]]] = {}
+        self._entries: dict[str, tuple[WorkerKey, frozenset[str], frozenset[str]]] = {}
         self._routed: set[str] = set()
 
     def route(self, channel_sid: str) -> None:
@@ -102,7 +102,7 @@ class ReadyWorkers:
                 self._add(key, queues, only)
 
     def set(
-        self, worker_sid: str, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]
+        self, worker_sid: str, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]
     ) -> None:
         """List the worker in each of `queues`, ready on `channels` (not empty)."""
         old = self._entries.get(worker_sid)
@@ -122,7 +122,7 @@ class ReadyWorkers:
         if old is not None:
             self._remove(*old)
 
-    def _add(self, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]) -> None:
+    def _add(self, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]) -> None:
         by_slot = self._by_slot
         listed = channels & self._routed
         for queue_sid in queues:
@@ -132,7 +132,7 @@ class ReadyWorkers:
                     workers = by_slot[(queue_sid, channel_sid)] = SortedList()
                 workers.add(key)
 
-    def _remove(self, key: WorkerKey, queues: tuple[str, ...], channels: frozenset[str]) -> None:
+    def _remove(self, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]) -> None:
         by_slot = self._by_slot
         listed = channels & self._routed
         for queue_sid in queues:
