@@ -67,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", metavar="ACTION", required=True
     )
     with_database(db.add_parser("upgrade", help="run schema migrations"))
+
+    deliveries = commands.add_parser(
+        "deliveries", help="callbacks whose retry period ran out"
+    ).add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in (("list", "list them"), ("redeliver", "send them again")):
+        sub = with_database(deliveries.add_parser(action, help=text))
+        sub.add_argument("--workspace", help="only this workspace's (WS SID)")
+        if action == "redeliver":
+            sub.add_argument("--sid", action="append", help="only these (repeatable)")
     return parser
 
 
@@ -129,6 +138,8 @@ async def _admin(args: argparse.Namespace) -> int:
         await asyncio.to_thread(upgrade, database)
         print(f"database at {database.split('@')[-1]} is up to date")
         return 0
+    if args.command == "deliveries":
+        return await _deliveries(args, database)
     service = Service(open_store(database))
     await service.start()
     try:
@@ -153,4 +164,25 @@ async def _admin(args: argparse.Namespace) -> int:
             _print_json({"sid": key.sid, "secret": key.secret, "account_sid": key.account_sid})
     finally:
         await service.stop()
+    return 0
+
+
+async def _deliveries(args: argparse.Namespace, database: str) -> int:
+    """Works on the store alone: a running server picks marked rows up within a second, a
+    stopped one at its next start."""
+    from taskrouter.events import outbox
+    from taskrouter.store import open_store
+
+    store = open_store(database)
+    await store.open()
+    try:
+        if args.action == "list":
+            found = await outbox.failed_deliveries(store, args.workspace)
+        else:
+            found = await outbox.request_redelivery(
+                store, workspace_sid=args.workspace, sids=args.sid
+            )
+    finally:
+        await store.close()
+    _print_json([d.view() for d in found])
     return 0

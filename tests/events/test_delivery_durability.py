@@ -5,6 +5,9 @@ failed and can be delivered again (admin route, or the store-level function a CL
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +24,7 @@ from scenario import (
     to_queue,
 )
 
-from taskrouter.events.outbox import failed_deliveries, request_redelivery
+from taskrouter.events.outbox import failed_deliveries
 from taskrouter.store import open_store
 
 
@@ -124,12 +127,13 @@ def test_given_up_deliveries_are_listed_and_can_be_redelivered(
         lambda: [r.form["Sid"] for r in rx.events(ws.sid)][tried:] == [failed[0]["sid"]],
         what="the first redelivery",
     )
-    # ...the rest as a CLI would, on the store alone: the running server picks them up.
-    marked = _store_call(
-        server.database_url,
-        lambda store: request_redelivery(store, workspace_sid=ws.sid),
-    )
-    assert [d.sid for d in marked] == [d["sid"] for d in failed[1:]]  # type: ignore[attr-defined]
+    # ...the rest through the CLI, on the store alone: the running server picks them up.
+    listed = _cli("deliveries", "list", "--workspace", ws.sid, database=server.database_url)
+    assert [d["sid"] for d in listed] == [d["sid"] for d in failed[1:]]
+    assert all(d["status"] == "failed" for d in listed)
+    marked = _cli("deliveries", "redeliver", "--workspace", ws.sid, database=server.database_url)
+    assert [d["sid"] for d in marked] == [d["sid"] for d in failed[1:]]
+    assert all(d["status"] == "redeliver" for d in marked)
     wait_until(
         lambda: [r.form["Sid"] for r in rx.events(ws.sid)][tried:] == [d["sid"] for d in failed],
         what="the other redeliveries",
@@ -147,3 +151,15 @@ def test_admin_routes_need_the_workspace_owner(server: EventServer) -> None:
     assert response.status_code == 401
     response = server.http.get(f"/admin/v1/Workspaces/WS{'0' * 32}/Deliveries")
     assert response.status_code == 404
+
+
+def _cli(*args: str, database: str) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "taskrouter", *args, "--database", database],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    found: list[dict[str, Any]] = json.loads(done.stdout)
+    return found
