@@ -37,6 +37,12 @@ class Accounts:
         self._rt.accounts[account.sid] = account
         return account
 
+    def fetch(self, sid: str) -> Account:
+        account = self._rt.accounts.get(sid)
+        if account is None:
+            raise NotFound(f"account {sid} does not exist")
+        return account
+
     async def ensure(self, sid: str, auth_token: str) -> Account:
         """The account given by the environment exists afterwards, with that token."""
         account = self._rt.accounts.get(sid)
