@@ -136,10 +136,15 @@ async def update_task(call: Call) -> Response:
     sid = call.path_sid()
     task = await _live(call, sid)
     b = call.body
+    status = _status("assignmentStatus", b.text("assignmentStatus"))
+    reason = b.text("reason")
+    if reason is None and status in FINISHED:
+        # The document makes the reason optional; the core keeps one for every ending.
+        reason = f"Task {status} by API call"
     changes = TaskChanges(
         attributes=b.json_text("attributes"),
-        assignment_status=_status("assignmentStatus", b.text("assignmentStatus")),
-        reason=b.text("reason"),
+        assignment_status=status,
+        reason=reason,
         priority=b.number("priority"),
     )
     task = await call.service.tasks.update(call.account_sid, task.workspace_sid, sid, changes)
