@@ -1,6 +1,6 @@
-"""Fixtures of the CPaaS face suite: one clocked server per module and backend (its clock
-moves only when a test says so), and a fresh account per test, so searches, which span an
-account's workspaces, see only what the test made."""
+"""Fixtures of the CPaaS face suite: one clocked server per backend for the session (its
+clock moves only when a test says so), and a fresh account per test, so searches, which span
+an account's workspaces, see only what the test made."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ BACKENDS = [
 EMAIL = "cspadmin1@nmorgtest1.com"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def cpaas_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
@@ -34,7 +34,7 @@ def cpaas_database(
         drop_postgres_database(url)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cpaas_server(
     cpaas_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ClockedServer]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from api_cpaas import builders as b
 from api_cpaas.conftest import new_account
 from api_cpaas.cpaas_client import CpaasClient
 from routing.helpers import ClockedServer
+from support.server import TaskrouterServer
+from support.server import new_account as new_plain_account
 
 DATE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$"
 
@@ -253,3 +256,40 @@ def test_the_openapi_document_is_served(api: CpaasClient) -> None:
     response = api.http.get("/taskrouter/openapi.json", auth=None)
     assert response.status_code == 200 and response.json() == spec()
     assert response.json()["openapi"].startswith("3.1")
+
+
+def test_bypass_accepts_one_reservation_and_rescinds_the_others(
+    api: CpaasClient, cpaas_server: ClockedServer
+) -> None:
+    from support.twilio_client import make_client
+
+    ws = b.workspace(api, multiTaskEnabled=True)
+    queue = b.queue(api, ws["sid"], "Two at once", maxReservedWorkers=2)
+    wf = b.workflow(api, ws["sid"], queue["sid"])
+    online = b.online(api, ws["sid"])
+    workers = {b.worker(api, ws["sid"], n, activitySid=online)["sid"] for n in ("A", "B")}
+    task = b.task(api, wf["sid"], bypassReservedState=True)
+    assert task["assignmentState"] == "ASSIGNED" and task["workerSid"] in workers
+    client = make_client(cpaas_server.base_url, api.credentials.sid, api.credentials.secret)
+    reservations = client.taskrouter.v1.workspaces(ws["sid"]).tasks(task["sid"]).reservations
+    statuses = {r.worker_sid: r.reservation_status for r in reservations.list()}
+    assert statuses == {
+        task["workerSid"]: "accepted",
+        (workers - {task["workerSid"]}).pop(): "rescinded",
+    }
+
+
+def test_serve_takes_the_accounts_email_from_the_environment(
+    database_url: str, tmp_path: Path
+) -> None:
+    account = new_plain_account()
+    for email in ("first@example.com", "second@example.com"):
+        env = {"TASKROUTER_ACCOUNT_EMAIL": email}
+        with TaskrouterServer(database_url, workdir=tmp_path, account=account, env=env) as server:
+            client = CpaasClient(server.base_url, account)
+            try:
+                found = client.search("workspaces")["result"]
+                ws = found[0] if found else b.workspace(client, "Kept")
+                assert client.ok("GET", ws["uri"])["accountEmail"] == email
+            finally:
+                client.close()
