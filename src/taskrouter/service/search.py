@@ -6,8 +6,9 @@ Listings elsewhere filter by exact values; these are the looser rules of search 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -23,16 +24,27 @@ def within(ms: int, start_ms: int | None, end_ms: int | None) -> bool:
     return (start_ms is None or ms >= start_ms) and (end_ms is None or ms <= end_ms)
 
 
-def sort_records(
-    records: list[dict[str, Any]], field: str, *, descending: bool, tiebreak: str = "sid"
-) -> list[dict[str, Any]]:
-    """Records ordered by `field`, then by `tiebreak` ascending; records without a value for
-    `field` (missing or null) come last in either direction."""
-    records = sorted(records, key=lambda r: str(r.get(tiebreak, "")))
-    present = [r for r in records if r.get(field) is not None]
-    absent = [r for r in records if r.get(field) is None]
-    present.sort(key=lambda r: _key(r[field]), reverse=descending)
-    return present + absent
+def ordered(
+    items: Sequence[T],
+    value: Callable[[T], Any],
+    tiebreak: Callable[[T], str],
+    *,
+    descending: bool,
+) -> list[T]:
+    """`items` ordered by `value`, then by `tiebreak` ascending; items whose value is None
+    come last in either direction."""
+    by_tiebreak = sorted(items, key=tiebreak)
+    values = list(map(value, by_tiebreak))
+    present = [(v, item) for v, item in zip(values, by_tiebreak, strict=True) if v is not None]
+    absent = [item for v, item in zip(values, by_tiebreak, strict=True) if v is None]
+    # One type of value (the usual case) compares as is; mixed ones by type rank first.
+    kinds = {type(v) for v, _ in present}
+    if len(kinds) <= 1 or kinds <= {int, float}:
+        present.sort(key=itemgetter(0), reverse=descending)
+    else:
+        present.sort(key=lambda pair: _key(pair[0]), reverse=descending)
+    # Sorting is stable even with reverse=True: equal values keep the tiebreak order.
+    return [item for _, item in present] + absent
 
 
 def _key(value: Any) -> tuple[int, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from taskrouter.api.cpaas import render
@@ -11,6 +13,8 @@ from taskrouter.api.cpaas.errors import Kind, bad_request
 from taskrouter.api.cpaas.wire import ok, query_bool
 from taskrouter.domain.entities import Activity
 from taskrouter.engine.state import WorkspaceState
+
+KEYS = searching.entity_keys()
 
 
 def show(call: Call, state: WorkspaceState, activity: Activity) -> Response:
@@ -36,14 +40,16 @@ async def search_activities(call: Call) -> Response:
     want = searching.criteria(call, "activities")
     available = query_bool("available", call.query("available"))
     v = call.view
-    found: list[dict[str, object]] = []
+    found: list[tuple[WorkspaceState, Any]] = []
     for state in call.searched_workspaces():
         found.extend(
-            render.activity(v, state, a)
+            (state, a)
             for a in call.service.activities.list(call.account_sid, state.sid, None, available)
             if want.keeps(a.date_created, a.friendly_name)
         )
-    return ok(searching.result(call, "activities", found, lambda r: r, want))
+    return ok(
+        searching.result(call, "activities", found, lambda i: render.activity(v, *i), want, KEYS)
+    )
 
 
 @endpoint

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from taskrouter.api.cpaas import render
@@ -12,6 +14,8 @@ from taskrouter.api.cpaas.wire import ok
 from taskrouter.domain.entities import TaskQueue
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.service.queues import QueueFields
+
+KEYS = searching.entity_keys()
 
 
 def show(call: Call, state: WorkspaceState, queue: TaskQueue) -> Response:
@@ -51,14 +55,16 @@ async def create_task_queue(call: Call) -> Response:
 async def search_task_queues(call: Call) -> Response:
     want = searching.criteria(call, "taskqueues")
     v = call.view
-    found: list[dict[str, object]] = []
+    found: list[tuple[WorkspaceState, Any]] = []
     for state in call.searched_workspaces():
         found.extend(
-            render.task_queue(v, state, q)
+            (state, q)
             for q in call.service.task_queues.list(call.account_sid, state.sid)
             if want.keeps(q.date_created, q.friendly_name)
         )
-    return ok(searching.result(call, "taskqueues", found, lambda r: r, want))
+    return ok(
+        searching.result(call, "taskqueues", found, lambda i: render.task_queue(v, *i), want, KEYS)
+    )
 
 
 @endpoint

@@ -3,15 +3,18 @@ creation-time windows, partial names, and the `result`/`total`/... page envelope
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from taskrouter.api.cpaas.call import Call
 from taskrouter.api.cpaas.errors import bad_request
 from taskrouter.api.cpaas.wire import query_time
+from taskrouter.engine.state import WorkspaceState
 from taskrouter.service import search
+
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
@@ -161,23 +164,36 @@ def _non_negative(call: Call, name: str, default: int) -> int:
 def result(
     call: Call,
     collection: str,
-    found: Iterable[Any],
-    render: Callable[[Any], dict[str, Any]],
+    found: Sequence[T],
+    render: Callable[[T], dict[str, Any]],
     want: Criteria,
+    keys: Mapping[str, Callable[[T], Any]],
 ) -> dict[str, Any]:
-    """The page `want` asks for of the records of `found`, in the search envelope."""
-    records = search.sort_records(
-        [render(item) for item in found], want.sort_field, descending=want.descending
-    )
-    page = search.Page(want.page, want.size, len(records))
-    shown = page.slice(records)
+    """The page `want` asks for of `found`, in the search envelope.
+
+    `keys` give the sort value of a field straight from an item, so only the page shown is
+    rendered; fields without one are sorted on the rendered records. `keys["sid"]` is needed.
+    """
+    field = want.sort_field
+    if field in keys:
+        items = search.ordered(found, keys[field], keys["sid"], descending=want.descending)
+        page = search.Page(want.page, want.size, len(items))
+        shown = [render(item) for item in page.slice(items)]
+    else:
+        records = search.ordered(
+            [render(item) for item in found],
+            lambda r: r.get(field),
+            lambda r: str(r["sid"]),
+            descending=want.descending,
+        )
+        page = search.Page(want.page, want.size, len(records))
+        shown = page.slice(records)
     path = f"/taskrouter/{collection}/search/"
     filters = [(k, v) for k, v in call.request.query_params.multi_items() if k not in PAGING]
 
     def link(number: int) -> str:
-        return (
-            f"{path}?{urlencode([*filters, ('pageSize', str(want.size)), ('page', str(number))])}"
-        )
+        params = [*filters, ("pageSize", str(want.size)), ("page", str(number))]
+        return f"{path}?{urlencode(params)}"
 
     data: dict[str, Any] = {
         "result": shown,
@@ -193,3 +209,15 @@ def result(
     if page.has_next:
         data["nextPageUri"] = link(want.page + 1)
     return data
+
+
+def entity_keys() -> dict[str, Callable[[tuple[WorkspaceState, Any]], Any]]:
+    """Sort values of the fields every configuration object has, for (workspace, object)
+    items. Dates compare by the whole second they are printed with."""
+    return {
+        "sid": lambda item: item[1].sid,
+        "name": lambda item: item[1].friendly_name,
+        "dateCreated": lambda item: item[1].date_created // 1000,
+        "dateUpdated": lambda item: item[1].date_updated // 1000,
+        "workspaceSid": lambda item: item[0].sid,
+    }

@@ -21,6 +21,8 @@ from taskrouter.engine.state import WorkspaceState
 from taskrouter.service import search
 from taskrouter.service.workers import WorkerFields, WorkerFilter
 
+KEYS = searching.entity_keys()
+
 
 def show(call: Call, state: WorkspaceState, worker: Worker) -> Response:
     return ok(render.worker(call.view, state, worker))
@@ -76,15 +78,15 @@ async def search_workers(call: Call) -> Response:
     )
     activity_name = call.query("activityName")
     v = call.view
-    found: list[dict[str, object]] = []
+    found: list[tuple[WorkspaceState, Worker]] = []
     for state in call.searched_workspaces():
         for w in call.service.workers.list(call.account_sid, state.sid, where):
             if not want.keeps(w.date_created, w.friendly_name):
                 continue
-            record = render.worker(v, state, w)
-            if activity_name is None or search.contains(record["activityName"], activity_name):
-                found.append(record)
-    return ok(searching.result(call, "workers", found, lambda r: r, want))
+            current = state.activities[w.activity_sid].friendly_name
+            if activity_name is None or search.contains(current, activity_name):
+                found.append((state, w))
+    return ok(searching.result(call, "workers", found, lambda i: render.worker(v, *i), want, KEYS))
 
 
 @endpoint

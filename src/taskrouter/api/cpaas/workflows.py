@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
 from taskrouter.api.cpaas import render
@@ -15,6 +17,9 @@ from taskrouter.service.workflows import WorkflowFields
 
 # The document spells it both ways.
 RESERVATION_TIMEOUT_KEYS = ("taskReservationTimeout", "taskReservationnTimeout")
+
+
+KEYS = searching.entity_keys()
 
 
 def show(call: Call, state: WorkspaceState, workflow: Workflow) -> Response:
@@ -49,14 +54,16 @@ async def create_workflow(call: Call) -> Response:
 async def search_workflows(call: Call) -> Response:
     want = searching.criteria(call, "workflows")
     v = call.view
-    found: list[dict[str, object]] = []
+    found: list[tuple[WorkspaceState, Any]] = []
     for state in call.searched_workspaces():
         found.extend(
-            render.workflow(v, state, w)
+            (state, w)
             for w in call.service.workflows.list(call.account_sid, state.sid)
             if want.keeps(w.date_created, w.friendly_name)
         )
-    return ok(searching.result(call, "workflows", found, lambda r: r, want))
+    return ok(
+        searching.result(call, "workflows", found, lambda i: render.workflow(v, *i), want, KEYS)
+    )
 
 
 @endpoint

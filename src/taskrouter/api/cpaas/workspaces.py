@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from starlette.responses import Response
 
@@ -48,6 +50,15 @@ async def create_workspace(call: Call) -> Response:
     return show(call, state)
 
 
+KEYS: dict[str, Callable[[WorkspaceState], Any]] = {
+    "sid": lambda s: s.workspace.sid,
+    "name": lambda s: s.workspace.friendly_name,
+    "dateCreated": lambda s: s.workspace.date_created // 1000,
+    "dateUpdated": lambda s: s.workspace.date_updated // 1000,
+    "enterpriseSid": lambda s: s.workspace.enterprise_sid,
+}
+
+
 @endpoint
 async def search_workspaces(call: Call) -> Response:
     want = searching.criteria(call, "workspaces")
@@ -57,7 +68,9 @@ async def search_workspaces(call: Call) -> Response:
         if want.keeps(ws.date_created, ws.friendly_name)
     ]
     v = call.view
-    return ok(searching.result(call, "workspaces", found, lambda s: render.workspace(v, s), want))
+    return ok(
+        searching.result(call, "workspaces", found, lambda s: render.workspace(v, s), want, KEYS)
+    )
 
 
 @endpoint
