@@ -13,14 +13,6 @@ from taskrouter.api.cpaas.wire import date, date_ms
 from taskrouter.domain.entities import Activity, Task, TaskQueue, Worker, Workflow
 from taskrouter.engine.state import WorkspaceState
 
-COLLECTION = {
-    "workspace": "workspaces",
-    "taskqueue": "taskqueues",
-    "worker": "workers",
-    "activity": "activities",
-    "workflow": "workflows",
-    "task": "tasks",
-}
 # Our task statuses as the document's examples (assignmentState) and tables
 # (assignmentStatus) print them.
 TASK_STATE = {
