@@ -344,3 +344,34 @@ def test_objects_in_use_cannot_be_deleted(api: CpaasClient) -> None:
         assert error["errorCode"] == "400"
         assert api.ok("GET", f"/taskrouter/{collection}/search/{sid}")["sid"] == sid
     assert api.ok("GET", f"/taskrouter/tasks/search/{task['sid']}")["assignmentState"] == "PENDING"
+
+
+def test_concurrent_creates_of_one_name_make_one_object(api: CpaasClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ws = b.workspace(api)["sid"]
+    queue = b.queue(api, ws, "Q")
+    configuration = json.dumps({"task_routing": {"default_filter": {"queue": queue["sid"]}}})
+    cases = [
+        ("/taskrouter/workspaces", {"enterpriseSid": b.ENTERPRISE, "name": "Race"}, "526"),
+        ("/taskrouter/activities", {"workspaceSid": ws, "name": "Race", "available": True}, "516"),
+        ("/taskrouter/taskqueues", {"workspaceSid": ws, "name": "Race"}, "546"),
+        (
+            "/taskrouter/workflows",
+            {"workspaceSid": ws, "name": "Race", "configuration": configuration},
+            "556",
+        ),
+        (
+            "/taskrouter/workers",
+            {"workspaceSid": ws, "name": "Race", "attributes": '{"contact_uri":"1"}'},
+            "536",
+        ),
+    ]
+    for path, body, code in cases:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda p: api.http.post(p, json=body), [path] * 8))  # noqa: B023
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [200] + [409] * 7, (path, [a.text for a in answers])
+        assert {a.json()["errorCode"] for a in answers if a.status_code == 409} == {code}
+        collection = path.rsplit("/", 1)[1]
+        assert api.search(collection, "name=Race")["total"] == 1

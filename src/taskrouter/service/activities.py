@@ -50,10 +50,12 @@ class Activities:
         activity = Activity(
             new_sid(Prefix.ACTIVITY), account_sid, workspace_sid, friendly_name, available, now, now
         )
+        # In memory before the commit's await, so a concurrent create sees the name taken
+        # (a failed commit reloads memory from the store).
+        state.activities[activity.sid] = activity
         await self._rt.commit_with_engine(
             state, [records.put(activity)], [Emitted("activity.created", activity)]
         )
-        state.activities[activity.sid] = activity
         return activity
 
     async def update(

@@ -64,11 +64,13 @@ class Workflows:
             now,
         )
         configuration = _apply(state, workflow, fields)
+        # In memory before the commit's await, so a concurrent create sees the name taken
+        # (a failed commit reloads memory from the store).
+        state.workflows[workflow.sid] = workflow
+        state.configurations[workflow.sid] = configuration
         await self._rt.commit_with_engine(
             state, [records.put(workflow)], [Emitted("workflow.created", workflow)]
         )
-        state.workflows[workflow.sid] = workflow
-        state.configurations[workflow.sid] = configuration
         return workflow
 
     async def update(

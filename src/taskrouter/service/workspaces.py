@@ -140,8 +140,10 @@ class Workspaces:
         changes: list[Change] = [records.put(ws)]
         for group in (state.activities, state.channels, state.queues, state.workflows):
             changes.extend(records.put(entity) for entity in group.values())
-        await self._rt.commit_with_engine(state, changes, [Emitted("workspace.created", ws)])
+        # In memory before the commit's await, so a concurrent create sees the name taken
+        # (a failed commit reloads memory from the store).
         self._rt.workspaces[ws.sid] = state
+        await self._rt.commit_with_engine(state, changes, [Emitted("workspace.created", ws)])
         return state
 
     async def update(self, account_sid: str, sid: str, changes: WorkspaceChanges) -> WorkspaceState:
