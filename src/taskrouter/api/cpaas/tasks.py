@@ -53,9 +53,12 @@ def _status(name: str, value: str | None) -> str | None:
 
 
 def _record(call: Call, task: Task) -> dict[str, Any]:
-    state = call.service.runtime.workspaces.get(task.workspace_sid)
+    state = None
+    if call.service.lookup.workspace_of(call.account_sid, task.workspace_sid) is not None:
+        state = call.service.workspaces.fetch(call.account_sid, task.workspace_sid)
     worker_sid = None
-    if state is not None and task.sid in state.engine.tasks:
+    # Reservations are kept while the task is in memory; history has none to show.
+    if state is not None and call.service.lookup.workspace_of(call.account_sid, task.sid):
         reservations = call.service.reservations.list_for_task(
             call.account_sid, state.sid, task.sid, None, None
         )
