@@ -14,6 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from taskrouter.api.cpaas.errors import Fault
+from taskrouter.api.cpaas.routes import table as cpaas_table
+from taskrouter.api.cpaas.wire import fault_response
 from taskrouter.api.dispatch import SegmentRoutes
 from taskrouter.api.twilio.routes import table as twilio_table
 from taskrouter.api.twilio.wire import json_response
@@ -34,6 +37,8 @@ async def healthz(request: Request) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
+    if request.url.path.startswith("/taskrouter/"):
+        return _cpaas_http_error(request, status, str(exc.detail))
     code = 20404 if status == 404 else 20001 if status == 405 else status
     message = (
         f"The requested resource {request.url.path} was not found"
@@ -49,6 +54,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         "status": status,
     }
     return json_response(body, status)
+
+
+def _cpaas_http_error(request: Request, status: int, detail: str) -> Response:
+    message = (
+        f"{request.url.path} is not a resource of this API"
+        if status == 404
+        else f"Method {request.method} is not allowed on {request.url.path}"
+        if status == 405
+        else detail
+    )
+    return fault_response(Fault(status, str(status), message, request.url.path))
+
+
+async def _cpaas_method_not_allowed(request: Request) -> Response:
+    return _cpaas_http_error(request, 405, "")
 
 
 async def _method_not_allowed(request: Request) -> Response:
@@ -90,6 +110,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             *(extra_routes or []),
             SegmentRoutes(twilio_table, _method_not_allowed),
+            SegmentRoutes(cpaas_table, _cpaas_method_not_allowed),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},

@@ -107,7 +107,7 @@ def serve(args: argparse.Namespace) -> int:
         sid = os.environ.get("TASKROUTER_ACCOUNT_SID")
         token = os.environ.get("TASKROUTER_AUTH_TOKEN")
         if sid and token:
-            await service.accounts.ensure(sid, token)
+            await service.accounts.ensure(sid, token, os.environ.get("TASKROUTER_ACCOUNT_EMAIL"))
         elif not service.runtime.accounts:
             account = await service.accounts.create()
             # Shown once: the first start on an empty database is the only time.

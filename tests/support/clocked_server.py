@@ -6,6 +6,7 @@ It lives under tests/ on purpose: a normally started server has no movable clock
 control routes. Routes added here:
   POST /_test/clock  {"advance_ms": n} or {"set_ms": n}  -> moves time, fires due deadlines
   GET  /_test/audit                                      -> {"findings": [...]} per workspace
+  POST /_test/accounts {"email": e or null}             -> {"sid", "auth_token"}: a new account
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def build(database: str, start_ms: int) -> tuple[object, ManualClock]:
         result = {sid: audit(state.engine) for sid, state in service.runtime.workspaces.items()}
         return Response(orjson.dumps({"findings": result}), media_type="application/json")
 
+    async def make_account(request: Request) -> Response:
+        # A fresh account in a few ms, where `taskrouter accounts create` costs a process.
+        body = orjson.loads(await request.body() or b"{}")
+        service: Service = request.app.state.service
+        account = await service.accounts.create("test account", email=body.get("email"))
+        out = {"sid": account.sid, "auth_token": account.auth_token}
+        return Response(orjson.dumps(out), media_type="application/json")
+
     async def bootstrap(service: Service) -> None:
         sid = os.environ.get("TASKROUTER_ACCOUNT_SID")
         token = os.environ.get("TASKROUTER_AUTH_TOKEN")
@@ -64,6 +73,7 @@ def build(database: str, start_ms: int) -> tuple[object, ManualClock]:
         extra_routes=[
             Route("/_test/clock", move, methods=["POST"]),
             Route("/_test/audit", findings, methods=["GET"]),
+            Route("/_test/accounts", make_account, methods=["POST"]),
         ],
     )
     return app, clock

@@ -75,6 +75,8 @@ class Workspace(_Record):
     events_filter: str | None = None
     multi_task_enabled: bool = True
     prioritize_queue_order: str = "FIFO"
+    # The CPaaS dialect's tenant label; workspace names are unique within one.
+    enterprise_sid: str | None = None
 
 
 @dataclass(slots=True)
@@ -217,6 +219,8 @@ class Task(_Record):
     deleted: bool = False
     # Workers who rejected or let a reservation of this task time out are not asked again.
     declined_by: list[str] = field(default_factory=list)
+    # The first reservation made for the task is accepted at once (the CPaaS dialect's flag).
+    bypass_reserved_state: bool = False
     parsed_attributes: dict[str, Any] = field(default_factory=dict)
 
     _derived = ("parsed_attributes",)

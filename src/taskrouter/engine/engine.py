@@ -202,6 +202,7 @@ class WorkspaceEngine:
         virtual_start_time: int | None,
         routing_target: str | None = None,
         ignore_capacity: bool | None = None,
+        bypass_reserved_state: bool = False,
     ) -> Task:
         now = self.clock.now_ms()
         task = Task(
@@ -219,6 +220,7 @@ class WorkspaceEngine:
             virtual_start_time=virtual_start_time if virtual_start_time is not None else now,
             routing_target=routing_target,
             ignore_capacity=ignore_capacity,
+            bypass_reserved_state=bypass_reserved_state,
             parsed_attributes=parsed_attributes,
         )
         self.tasks[task.sid] = task
@@ -732,6 +734,7 @@ class WorkspaceEngine:
         workflow = self.state.workflows.get(task.workflow_sid or "")
         timeout_s = workflow.task_reservation_timeout if workflow else DEFAULT_RESERVATION_TIMEOUT
         queue = self.state.queues.get(task.task_queue_sid or "")
+        made: list[Reservation] = []
         for worker in workers:
             reservation = Reservation(
                 sid=new_sid(Prefix.RESERVATION),
@@ -759,6 +762,10 @@ class WorkspaceEngine:
                 worker_sid=worker.sid,
             )
             self._refresh_worker(worker)
+            made.append(reservation)
+        if task.bypass_reserved_state and made:
+            # Nobody is asked: the first worker chosen gets the task, the others are rescinded.
+            self._accept(made[0], task, now)
 
     def update_reservation(
         self,

@@ -37,13 +37,22 @@ class Accounts:
         self._rt.accounts[account.sid] = account
         return account
 
-    async def ensure(self, sid: str, auth_token: str) -> Account:
-        """The account given by the environment exists afterwards, with that token."""
+    def fetch(self, sid: str) -> Account:
         account = self._rt.accounts.get(sid)
         if account is None:
-            return await self.create(sid=sid, auth_token=auth_token)
-        if account.auth_token != auth_token:
+            raise NotFound(f"account {sid} does not exist")
+        return account
+
+    async def ensure(self, sid: str, auth_token: str, email: str | None = None) -> Account:
+        """The account given by the environment exists afterwards, with that token (and that
+        email, when one is given)."""
+        account = self._rt.accounts.get(sid)
+        if account is None:
+            return await self.create(sid=sid, auth_token=auth_token, email=email)
+        if account.auth_token != auth_token or (email is not None and account.email != email):
             account.auth_token = auth_token
+            if email is not None:
+                account.email = email
             await self._rt.commit([records.put(account)])
         return account
 

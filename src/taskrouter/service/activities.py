@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from taskrouter.domain.entities import Activity
-from taskrouter.domain.errors import Invalid, NotFound
+from taskrouter.domain.errors import Conflict, Invalid, NotFound
 from taskrouter.domain.sids import Prefix, new_sid
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.log import Emitted
@@ -34,26 +34,44 @@ class Activities:
         return _activity(self._rt.workspace(account_sid, workspace_sid), sid)
 
     async def create(
-        self, account_sid: str, workspace_sid: str, friendly_name: str, available: bool = False
+        self,
+        account_sid: str,
+        workspace_sid: str,
+        friendly_name: str,
+        available: bool = False,
+        *,
+        unique_name: bool = False,
     ) -> Activity:
         state = self._rt.workspace(account_sid, workspace_sid)
         validation.friendly_name(friendly_name)
+        if unique_name:
+            _check_unique(state, friendly_name, None)
         now = self._rt.clock.now_ms()
         activity = Activity(
             new_sid(Prefix.ACTIVITY), account_sid, workspace_sid, friendly_name, available, now, now
         )
+        # In memory before the commit's await, so a concurrent create sees the name taken
+        # (a failed commit reloads memory from the store).
+        state.activities[activity.sid] = activity
         await self._rt.commit_with_engine(
             state, [records.put(activity)], [Emitted("activity.created", activity)]
         )
-        state.activities[activity.sid] = activity
         return activity
 
     async def update(
-        self, account_sid: str, workspace_sid: str, sid: str, friendly_name: str | None
+        self,
+        account_sid: str,
+        workspace_sid: str,
+        sid: str,
+        friendly_name: str | None,
+        *,
+        unique_name: bool = False,
     ) -> Activity:
         state = self._rt.workspace(account_sid, workspace_sid)
         activity = _activity(state, sid)
         if friendly_name is not None:
+            if unique_name:
+                _check_unique(state, friendly_name, sid)
             activity.friendly_name = validation.friendly_name(friendly_name)
             activity.date_updated = self._rt.clock.now_ms()
             await self._rt.commit_with_engine(
@@ -86,6 +104,14 @@ class Activities:
         await self._rt.commit_with_engine(
             state, [records.delete(activity)], [Emitted("activity.deleted", activity)]
         )
+
+
+def _check_unique(state: WorkspaceState, name: str, own_sid: str | None) -> None:
+    for other in state.activities.values():
+        if other.friendly_name == name and other.sid != own_sid:
+            raise Conflict(
+                f"An Activity named {name!r} already exists ({other.sid})", param="FriendlyName"
+            )
 
 
 def _activity(state: WorkspaceState, sid: str) -> Activity:

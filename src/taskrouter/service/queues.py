@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from taskrouter.domain.entities import TaskQueue
-from taskrouter.domain.errors import Invalid, NotFound
+from taskrouter.domain.errors import Conflict, Invalid, NotFound
 from taskrouter.domain.sids import Prefix, new_sid
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.log import Emitted
@@ -26,6 +26,8 @@ class QueueFields:
     task_order: str | None = None
     reservation_activity_sid: str | None = None
     assignment_activity_sid: str | None = None
+    # Refuse a name another queue of the workspace already has.
+    unique_name: bool = False
 
 
 class TaskQueues:
@@ -113,6 +115,13 @@ def _apply(state: WorkspaceState, queue: TaskQueue, fields: QueueFields) -> None
     """Validate every field first, then change the queue: a bad request changes nothing."""
     if fields.friendly_name is not None:
         validation.friendly_name(fields.friendly_name)
+        if fields.unique_name:
+            for other in state.queues.values():
+                if other.friendly_name == fields.friendly_name and other.sid != queue.sid:
+                    raise Conflict(
+                        f"A TaskQueue named {fields.friendly_name!r} already exists ({other.sid})",
+                        param="FriendlyName",
+                    )
     if fields.target_workers is not None and fields.target_workers.strip():
         try:
             compile_expression(fields.target_workers, Context.WORKER)

@@ -9,6 +9,7 @@ from taskrouter.domain.clock import Clock, SystemClock
 from taskrouter.service.accounts import Accounts
 from taskrouter.service.activities import Activities
 from taskrouter.service.channels import TaskChannels, WorkerChannels
+from taskrouter.service.lookup import Lookup
 from taskrouter.service.queues import TaskQueues
 from taskrouter.service.runtime import Runtime
 from taskrouter.service.tasks import Reservations, Tasks
@@ -36,6 +37,7 @@ class Service:
         self.workflows = Workflows(self.runtime)
         self.tasks = Tasks(self.runtime)
         self.reservations = Reservations(self.runtime)
+        self.lookup = Lookup(self.runtime)
 
     async def start(self, *, deliver: bool = False) -> None:
         """Open the store and load; `deliver` (the serving process only, not a CLI command)

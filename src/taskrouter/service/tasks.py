@@ -33,6 +33,7 @@ class NewTask:
     routing_target: str | None = None
     ignore_capacity: bool | None = None
     task_queue_sid: str | None = None
+    bypass_reserved_state: bool = False
 
 
 @dataclass(slots=True)
@@ -72,6 +73,46 @@ class Tasks:
 
     def fetch(self, account_sid: str, workspace_sid: str, sid: str) -> Task:
         return _task(self._rt.workspace(account_sid, workspace_sid), sid)
+
+    async def history(
+        self, account_sid: str, workspace_sid: str | None = None, *, finished: bool = True
+    ) -> list[Task]:
+        """Every task of the account (of one workspace, even a deleted one, when given) that
+        is not deleted: finished ones from the store as well as memory, which only keeps them
+        a few minutes; with `finished` False, only the live ones."""
+        found: dict[str, Task] = {}
+        if finished:
+            where: dict[str, str] = {"account_sid": account_sid}
+            if workspace_sid is not None:
+                where["workspace_sid"] = workspace_sid
+            for status in (TaskStatus.COMPLETED, TaskStatus.CANCELED):
+                rows = await self._rt.store.query("tasks", where | {"assignment_status": status})
+                for row in rows:
+                    task = Task.from_record(row["body"])
+                    if not task.deleted:
+                        found[task.sid] = task
+        for state in self._rt.workspaces.values():
+            if state.workspace.account_sid != account_sid or (
+                workspace_sid is not None and state.sid != workspace_sid
+            ):
+                continue
+            for task in state.engine.tasks.values():
+                if finished or task.date_closed is None:
+                    found[task.sid] = task
+        return list(found.values())
+
+    async def fetch_any(self, account_sid: str, sid: str) -> Task:
+        """A task by SID alone, live or finished, whichever workspace holds (or held) it."""
+        for state in self._rt.workspaces.values():
+            task = state.engine.tasks.get(sid)
+            if task is not None and state.workspace.account_sid == account_sid:
+                return task
+        row = await self._rt.store.get("tasks", sid) if is_sid(sid, Prefix.TASK) else None
+        if row is not None:
+            task = Task.from_record(row["body"])
+            if task.account_sid == account_sid and not task.deleted:
+                return task
+        raise NotFound(f"The requested resource /Tasks/{sid} was not found")
 
     def list(self, account_sid: str, workspace_sid: str, where: TaskFilter) -> list[Task]:
         state = self._rt.workspace(account_sid, workspace_sid)
@@ -153,6 +194,7 @@ class Tasks:
             virtual_start_time=new.virtual_start_time,
             routing_target=routing_target,
             ignore_capacity=ignore_capacity,
+            bypass_reserved_state=new.bypass_reserved_state,
         )
         await self._rt.commit_with_engine(state)
         return task

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from taskrouter.domain.entities import Workflow
-from taskrouter.domain.errors import Invalid, NotFound
+from taskrouter.domain.errors import Conflict, Invalid, NotFound
 from taskrouter.domain.sids import Prefix, new_sid
 from taskrouter.domain.workflow_config import WorkflowConfiguration, parse_configuration
 from taskrouter.engine.state import WorkspaceState
@@ -24,6 +24,8 @@ class WorkflowFields:
     fallback_assignment_callback_url: str | None = None
     task_reservation_timeout: int | None = None
     re_evaluate_tasks: bool | None = None
+    # Refuse a name another workflow of the workspace already has.
+    unique_name: bool = False
 
 
 class Workflows:
@@ -62,11 +64,13 @@ class Workflows:
             now,
         )
         configuration = _apply(state, workflow, fields)
+        # In memory before the commit's await, so a concurrent create sees the name taken
+        # (a failed commit reloads memory from the store).
+        state.workflows[workflow.sid] = workflow
+        state.configurations[workflow.sid] = configuration
         await self._rt.commit_with_engine(
             state, [records.put(workflow)], [Emitted("workflow.created", workflow)]
         )
-        state.workflows[workflow.sid] = workflow
-        state.configurations[workflow.sid] = configuration
         return workflow
 
     async def update(
@@ -106,6 +110,13 @@ def _apply(
     """Validate every field, then change the workflow; returns its compiled configuration."""
     if fields.friendly_name is not None:
         validation.friendly_name(fields.friendly_name)
+        if fields.unique_name:
+            for other in state.workflows.values():
+                if other.friendly_name == fields.friendly_name and other.sid != workflow.sid:
+                    raise Conflict(
+                        f"A Workflow named {fields.friendly_name!r} already exists ({other.sid})",
+                        param="FriendlyName",
+                    )
     text = fields.configuration if fields.configuration is not None else workflow.configuration
     configuration = parse_configuration(text, state.queues.__contains__)
     if fields.task_reservation_timeout is not None:

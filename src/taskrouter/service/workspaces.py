@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import orjson
 
 from taskrouter.domain.entities import Activity, TaskChannel, TaskQueue, Workflow, Workspace
-from taskrouter.domain.errors import Invalid
+from taskrouter.domain.errors import Conflict, Invalid
 from taskrouter.domain.sids import Prefix, new_sid
 from taskrouter.domain.workflow_config import parse_configuration
 from taskrouter.engine.state import WorkspaceState
@@ -38,6 +38,8 @@ class WorkspaceChanges:
     prioritize_queue_order: str | None = None
     default_activity_sid: str | None = None
     timeout_activity_sid: str | None = None
+    # Refuse a name another workspace of the same account and enterprise already has.
+    unique_name: bool = False
 
 
 class Workspaces:
@@ -65,8 +67,17 @@ class Workspaces:
         multi_task_enabled: bool = True,
         template: str | None = None,
         prioritize_queue_order: str | None = None,
+        enterprise_sid: str | None = None,
+        unique_name: bool = False,
+        activities: tuple[tuple[str, bool], ...] = DEFAULT_ACTIVITIES,
     ) -> WorkspaceState:
+        """`activities`: the (name, available) pairs a new workspace starts with; the first is
+        its default and timeout activity."""
         validation.friendly_name(friendly_name)
+        if unique_name:
+            self._check_unique(account_sid, enterprise_sid, friendly_name, None)
+        if not activities:
+            raise Invalid("A workspace needs at least one activity")
         template = validation.choice(template or "NONE", "Template", TEMPLATES)
         order = validation.choice(
             prioritize_queue_order or "FIFO", "PrioritizeQueueOrder", QUEUE_ORDERS
@@ -82,19 +93,26 @@ class Workspaces:
             events_filter=_events_filter(events_filter),
             multi_task_enabled=multi_task_enabled,
             prioritize_queue_order=order,
+            enterprise_sid=enterprise_sid,
         )
         state = WorkspaceState(ws)
         self._rt.attach_engine(state)
-        for name, available in DEFAULT_ACTIVITIES:
+        for activity_name, available in activities:
             activity = Activity(
-                new_sid(Prefix.ACTIVITY), account_sid, ws.sid, name, available, now, now
+                new_sid(Prefix.ACTIVITY), account_sid, ws.sid, activity_name, available, now, now
             )
             state.activities[activity.sid] = activity
         offline = next(iter(state.activities))
         ws.default_activity_sid = ws.timeout_activity_sid = offline
-        for name, unique_name in DEFAULT_CHANNELS:
+        for channel_name, channel_unique_name in DEFAULT_CHANNELS:
             channel = TaskChannel(
-                new_sid(Prefix.TASK_CHANNEL), account_sid, ws.sid, name, unique_name, now, now
+                new_sid(Prefix.TASK_CHANNEL),
+                account_sid,
+                ws.sid,
+                channel_name,
+                channel_unique_name,
+                now,
+                now,
             )
             state.channels[channel.sid] = channel
         if template == "FIFO":
@@ -122,8 +140,10 @@ class Workspaces:
         changes: list[Change] = [records.put(ws)]
         for group in (state.activities, state.channels, state.queues, state.workflows):
             changes.extend(records.put(entity) for entity in group.values())
-        await self._rt.commit_with_engine(state, changes, [Emitted("workspace.created", ws)])
+        # In memory before the commit's await, so a concurrent create sees the name taken
+        # (a failed commit reloads memory from the store).
         self._rt.workspaces[ws.sid] = state
+        await self._rt.commit_with_engine(state, changes, [Emitted("workspace.created", ws)])
         return state
 
     async def update(self, account_sid: str, sid: str, changes: WorkspaceChanges) -> WorkspaceState:
@@ -132,6 +152,8 @@ class Workspaces:
         # Check everything before changing anything, so a bad request changes nothing.
         if changes.friendly_name is not None:
             validation.friendly_name(changes.friendly_name)
+            if changes.unique_name:
+                self._check_unique(account_sid, ws.enterprise_sid, changes.friendly_name, ws.sid)
         order = None
         if changes.prioritize_queue_order is not None:
             order = validation.choice(
@@ -166,6 +188,21 @@ class Workspaces:
             state, [records.put(ws)], [Emitted("workspace.updated", ws)]
         )
         return state
+
+    def _check_unique(
+        self, account_sid: str, enterprise_sid: str | None, name: str, own_sid: str | None
+    ) -> None:
+        for state in self._rt.workspaces.values():
+            ws = state.workspace
+            if (
+                ws.account_sid == account_sid
+                and ws.enterprise_sid == enterprise_sid
+                and ws.friendly_name == name
+                and ws.sid != own_sid
+            ):
+                raise Conflict(
+                    f"A Workspace named {name!r} already exists ({ws.sid})", param="FriendlyName"
+                )
 
     async def delete(self, account_sid: str, sid: str) -> None:
         state = self._rt.workspace(account_sid, sid)
