@@ -45,6 +45,12 @@ def test_worker_takes_a_task_from_reservation_to_completion(
     assert worker.wait("activityUpdated")["activity"] == "Available"
     assert world.activity_of(alice) == "Available"
 
+    assert worker.call("setAttributes", attributes={"type": "support", "level": 2}) == {
+        "attributes": {"type": "support", "level": 2}
+    }
+    assert worker.wait("attributesUpdated")["attributes"] == {"type": "support", "level": 2}
+    assert json.loads(str(world.ws.workers(alice).fetch().attributes))["level"] == 2
+
     task_sid = world.task({"type": "support", "customer": "Ada"}, priority=5)
     created = worker.wait("reservationCreated")["reservation"]
     assert created["status"] == "pending"
