@@ -69,6 +69,8 @@ def test_worker_takes_a_task_from_reservation_to_completion(
     assert accepted["status"] == "accepted"
     assert worker.wait_reservation("reservation.accepted", created["sid"])
     assert world.status(task_sid) == "assigned"
+    world.ws.tasks(task_sid).update(attributes=json.dumps({"type": "support", "customer": "Bo"}))
+    assert worker.wait("task.updated")["task"]["attributes"]["customer"] == "Bo"
 
     done = worker.complete_task(created["sid"], "handled")
     assert done["status"] == "completed"
@@ -77,7 +79,7 @@ def test_worker_takes_a_task_from_reservation_to_completion(
     assert worker.wait("task.completed")["task"]["reason"] == "handled"
     fetched = world.fetch(task_sid)
     assert (fetched.assignment_status, fetched.reason) == ("completed", "handled")
-    assert json.loads(str(fetched.attributes))["customer"] == "Ada"
+    assert json.loads(str(fetched.attributes))["customer"] == "Bo"
 
     worker.disconnect()
     _until(lambda: world.activity_of(alice) == "Offline", "the disconnected worker goes Offline")
