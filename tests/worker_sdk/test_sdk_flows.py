@@ -99,3 +99,21 @@ def test_two_workers_compete_for_multi_reservation_tasks(
     assert not winner.call("state")["reservations"]
     for worker in (dan, eve):
         worker.disconnect()
+
+
+def test_a_move_to_an_activity_made_after_connecting_resyncs_the_sdk(
+    sqlite_server: SdkServer, sdk: SdkDriver
+) -> None:
+    """2.1.1 throws on an activity it did not read at connect; the server makes it reconnect
+    and read them again instead."""
+    world = World(sqlite_server.server, name="sdk new activity")
+    olga = world.worker("olga", activity="Offline")
+    worker = _connect(sdk, sqlite_server, world, olga)
+    world.add_activity("Lunch", available=True)
+    world.set_activity(olga, "Lunch")
+    again = worker.wait("ready")
+    assert again["activity"] == "Lunch"
+    assert "Lunch" in again["activities"]
+    # A socket the server closed to resync is not a worker gone: it stays where it was put.
+    assert world.activity_of(olga) == "Lunch"
+    worker.disconnect()

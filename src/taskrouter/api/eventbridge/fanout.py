@@ -9,7 +9,7 @@ still wants the task's `completed`). Only the event types the SDK handles are se
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -23,14 +23,22 @@ RESERVATION_EVENTS = frozenset(shapes.RESERVATION_STATUS_AT)
 HOLDING = frozenset(("pending", "accepted", "wrapping"))
 
 
+class Delivery(NamedTuple):
+    worker_sid: str
+    event_type: str
+    text: str
+    reservation_sid: str | None = None
+    activity_sid: str | None = None
+
+
 def frame(event_type: str, payload: dict[str, Any]) -> str:
     return orjson.dumps({"event_type": event_type, "payload": payload}).decode()
 
 
 def deliveries(
     state: WorkspaceState, bodies: list[dict[str, Any]], connected: Callable[[str], bool]
-) -> Iterator[tuple[str, str, str, str | None]]:
-    """(worker sid, event type, text frame, reservation sid) for every delivery owed."""
+) -> Iterator[Delivery]:
+    """Every delivery owed for one committed batch."""
     touched: dict[str, set[str]] = {}
     for body in bodies:
         kind: str = body["event_type"]
@@ -44,7 +52,7 @@ def deliveries(
                 touched.setdefault(task_sid, set()).add(worker_sid)
             if connected(worker_sid):
                 payload = shapes.reservation_from_event(state, body)
-                yield worker_sid, kind, frame(kind, payload), payload["sid"]
+                yield Delivery(worker_sid, kind, frame(kind, payload), payload["sid"])
         elif kind in TASK_EVENTS:
             task_sid = data.get("TaskSid", body["resource_sid"])
             holders = _holders(state, task_sid) | touched.get(task_sid, set())
@@ -52,16 +60,19 @@ def deliveries(
             if listening:
                 text = frame(kind, shapes.task_from_event(state, body))
                 for sid in listening:
-                    yield sid, kind, text, None
+                    yield Delivery(sid, kind, text)
         elif kind in WORKER_EVENTS:
             if worker_sid is None or not connected(worker_sid):
                 continue
             worker = state.workers.get(worker_sid)
             if worker is not None:
-                yield worker_sid, kind, frame(kind, shapes.worker(state, worker, data)), None
+                payload = shapes.worker(state, worker, data)
+                yield Delivery(
+                    worker_sid, kind, frame(kind, payload), None, payload["activity_sid"]
+                )
         elif kind in CHANNEL_EVENTS and worker_sid is not None and connected(worker_sid):
             payload = shapes.worker_channel_from_event(state, body)
-            yield worker_sid, kind, frame(kind, payload), None
+            yield Delivery(worker_sid, kind, frame(kind, payload))
 
 
 def _holders(state: WorkspaceState, task_sid: str) -> set[str]:

@@ -36,10 +36,20 @@ MAX_BACKLOG = 2_000
 SERVICE_RESTART = 1012
 CLOSE_REPLACED = 4000
 CLOSE_BACKLOG = 4001
+CLOSE_RESYNC = 4002
 
 
 class Connection:
-    __slots__ = ("close_code", "grant", "known", "queue", "set_offline", "websocket")
+    __slots__ = (
+        "activities",
+        "close_code",
+        "closed_by_server",
+        "grant",
+        "known",
+        "queue",
+        "set_offline",
+        "websocket",
+    )
 
     def __init__(self, websocket: WebSocket, grant: TaskRouterGrant, set_offline: bool) -> None:
         self.websocket = websocket
@@ -48,9 +58,13 @@ class Connection:
         # Text frames to send; None closes the socket with `close_code`.
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.close_code = 1000
+        # Closed by us (replaced, too far behind, resync): the client reconnects at once.
+        self.closed_by_server = False
         # Reservations this client can know: open ones at connect and those announced since.
         # The SDK throws on an `accepted`/`wrapup` of a reservation it never saw.
         self.known: set[str] = set()
+        # The activities the client read when it connected: it throws on a move to another.
+        self.activities: set[str] = set()
 
     def send(self, text: str) -> None:
         if self.queue.qsize() >= MAX_BACKLOG:
@@ -60,6 +74,7 @@ class Connection:
 
     def close(self, code: int) -> None:
         self.close_code = code
+        self.closed_by_server = True
         self.queue.put_nowait(None)
 
 
@@ -104,6 +119,7 @@ class Sockets:
         )
         state = self.service.runtime.workspaces[grant.workspace_sid]
         conn.known.update(_open_reservations(state, grant.worker_sid))
+        conn.activities.update(state.activities)
         others = self.by_worker.setdefault(grant.worker_sid, [])
         if query.get("closeExistingSessions", "").lower() == "true":
             for other in others:
@@ -138,6 +154,7 @@ class Sockets:
             self._forget(conn)
         if (
             conn.set_offline
+            and not conn.closed_by_server
             and code != SERVICE_RESTART
             and not self.by_worker.get(grant.worker_sid)
         ):
@@ -200,22 +217,30 @@ class Sockets:
             if state is None:
                 return
             by_worker = self.by_worker
-            for worker_sid, kind, text, reservation_sid in fanout.deliveries(
-                state, bodies, by_worker.__contains__
-            ):
-                for conn in by_worker.get(worker_sid, ()):
-                    if conn.grant.workspace_sid != state.sid:
-                        continue
-                    if reservation_sid is not None:
-                        if kind == "reservation.created":
-                            conn.known.add(reservation_sid)
-                        elif reservation_sid not in conn.known:
-                            continue
-                        elif kind not in ("reservation.accepted", "reservation.wrapup"):
-                            conn.known.discard(reservation_sid)
-                    conn.send(text)
+            for delivery in fanout.deliveries(state, bodies, by_worker.__contains__):
+                for conn in by_worker.get(delivery.worker_sid, ()):
+                    if conn.grant.workspace_sid == state.sid and _wants(conn, delivery):
+                        conn.send(delivery.text)
         except Exception:
             log.exception("routing events to worker sockets failed")
+
+
+def _wants(conn: Connection, delivery: fanout.Delivery) -> bool:
+    """Whether to send: the SDK throws on events about things it never read."""
+    sid = delivery.reservation_sid
+    if sid is not None:
+        if delivery.event_type == "reservation.created":
+            conn.known.add(sid)
+        elif sid not in conn.known:
+            return False
+        elif delivery.event_type not in ("reservation.accepted", "reservation.wrapup"):
+            conn.known.discard(sid)
+    activity = delivery.activity_sid
+    if activity is not None and activity not in conn.activities:
+        # An activity made after the client connected: it reconnects and reads them again.
+        conn.close(CLOSE_RESYNC)
+        return False
+    return True
 
 
 def offline_activity(state: WorkspaceState) -> str | None:
