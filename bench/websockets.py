@@ -4,7 +4,8 @@ One `taskrouter serve` (SQLite) with a workspace of WORKERS available workers; a
 process opens one /v1/wschannels socket per worker, as the Worker SDK does (token in the query,
 permessage-deflate offered, no client pings), and waits for each `init`. Measured:
   - resident memory the server added for the sockets (VmRSS after connecting minus before);
-  - idle CPU of the server with every socket connected and heartbeats flowing (% of a core);
+  - idle CPU of the server with every socket connected and heartbeats flowing (% of a core),
+    beside the same server's idle CPU before any socket connected;
   - commit-to-socket latency: tasks created at RATE/s (open loop), each reserving one worker;
     for every reservation, the time from its event's `event_date_ms` (stamped as the command
     builds its commit, so the commit itself is inside the figure) to the arrival of
@@ -61,6 +62,12 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def idle_cpu_percent(pid: int, seconds: float) -> float:
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0) * 100
 
 
 async def setup(port: int, workers: int) -> tuple[str, str, list[str]]:
@@ -246,6 +253,8 @@ def main() -> None:
             ]
             time.sleep(2)  # let setup garbage settle before the baseline
             before = rss_bytes(proc.pid)
+            baseline_cpu = idle_cpu_percent(proc.pid, args.idle)
+            print(f"  idle CPU before any socket: {baseline_cpu:.1f}% of a core", flush=True)
             parent, child = multiprocessing.Pipe()
             client = multiprocessing.get_context("fork").Process(
                 target=client_main, args=(f"ws://127.0.0.1:{port}/v1/wschannels", tokens, child)
@@ -257,9 +266,7 @@ def main() -> None:
             added = rss_bytes(proc.pid) - before
             print(f"  resident memory added: {added / 2**20:.0f} MiB", flush=True)
 
-            cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
-            time.sleep(args.idle)
-            idle_cpu = (cpu_seconds(proc.pid) - cpu0) / (time.perf_counter() - t0) * 100
+            idle_cpu = idle_cpu_percent(proc.pid, args.idle)
             print(f"  idle CPU with every socket open: {idle_cpu:.1f}% of a core", flush=True)
 
             p99s: list[float] = []
@@ -296,6 +303,7 @@ def main() -> None:
     figures = [
         ("resident_memory_added", added / 2**20, "MiB", 1024, "lower"),
         ("idle_cpu", idle_cpu, "% of a core", None, "lower"),
+        ("idle_cpu_before_sockets", baseline_cpu, "% of a core", None, "lower"),
         ("reservation_to_socket_p99", statistics.median(p99s), "ms", 20, "lower"),
         ("reservation_to_socket_p50", statistics.median(p50s), "ms", None, "lower"),
         # The same load's HTTP replies, for scale: what the machine allowed the server.
