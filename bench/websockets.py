@@ -10,6 +10,8 @@ permessage-deflate offered, no client pings), and waits for each `init`. Measure
     for every reservation, the time from its event's `event_date_ms` (stamped as the command
     builds its commit, so the commit itself is inside the figure) to the arrival of
     `reservation.created` on that worker's socket. Client and server share the machine clock.
+Last, in process and apart from all that: the microseconds the fan-out adds to one task
+create's commit, with WORKERS connections registered.
 Each latency run uses fresh workers (no task is completed), so RUNS x RATE x SECONDS must stay
 below WORKERS. The client, the load generator and the server share the 2 cores.
 
@@ -40,7 +42,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from e2e import ACCOUNT, ROOT, TOKEN, start_server  # noqa: E402
 from loadgen import Connection, open_loop, percentile  # noqa: E402
-from taskrouter.auth.access_tokens import issue  # noqa: E402
+from taskrouter.api.eventbridge.sockets import Connection as Socket  # noqa: E402
+from taskrouter.api.eventbridge.sockets import Sockets  # noqa: E402
+from taskrouter.auth.access_tokens import TaskRouterGrant, issue  # noqa: E402
+from taskrouter.domain.sids import Prefix, new_sid  # noqa: E402
+from taskrouter.service.queues import QueueFields  # noqa: E402
+from taskrouter.service.service import Service  # noqa: E402
+from taskrouter.service.tasks import NewTask  # noqa: E402
+from taskrouter.service.workers import WorkerFields  # noqa: E402
+from taskrouter.service.workflows import WorkflowFields  # noqa: E402
+from taskrouter.store import open_store  # noqa: E402
 
 # This file is named like the `websockets` library: import the library, not this script.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
@@ -220,6 +231,47 @@ async def load(
     return failures, latencies
 
 
+async def fanout_cost(workers: int, database: str, repeats: int = 2_000) -> float:
+    """In process, without sockets or a load generator around it: microseconds that routing
+    one task create's committed events (a reservation among them) to `workers` registered
+    connections takes on the committing task. Less sensitive to a busy machine than the rest."""
+    service = Service(open_store(database))
+    await service.start()
+    try:
+        account = await service.accounts.create()
+        state = await service.workspaces.create(account.sid, "fanout")
+        ws = state.sid
+        available = next(a.sid for a in state.activities.values() if a.available)
+        queue = await service.task_queues.create(account.sid, ws, QueueFields(friendly_name="q"))
+        routing = {"task_routing": {"filters": [], "default_filter": {"queue": queue.sid}}}
+        workflow = await service.workflows.create(
+            account.sid,
+            ws,
+            WorkflowFields(friendly_name="wf", configuration=json.dumps(routing)),
+        )
+        worker = await service.workers.create(
+            account.sid, ws, WorkerFields(friendly_name="w", activity_sid=available)
+        )
+        batches: list[list[dict[str, Any]]] = []
+        service.runtime.events.streams.add_listener(batches.append)
+        await service.tasks.create(account.sid, ws, NewTask(workflow_sid=workflow.sid))
+        batch = batches[-1]
+        sockets = Sockets(service)
+        sids = [worker.sid] + [new_sid(Prefix.WORKER) for _ in range(workers - 1)]
+        for sid in sids:
+            grant = TaskRouterGrant(account.sid, "SK", ws, sid, "worker", None, 2**40)
+            sockets.by_worker[sid] = [Socket(None, grant, True)]  # type: ignore[arg-type]
+        mine = sockets.by_worker[worker.sid][0]
+        started = time.perf_counter()
+        for _ in range(repeats):
+            sockets.publish(batch)
+            while not mine.queue.empty():
+                mine.queue.get_nowait()
+        return (time.perf_counter() - started) / repeats * 1e6
+    finally:
+        await service.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=7_500)
@@ -300,6 +352,14 @@ def main() -> None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
 
+    with tempfile.TemporaryDirectory() as tmp:
+        costs = [
+            asyncio.run(fanout_cost(args.workers, f"sqlite:///{tmp}/fanout{i}.db"))
+            for i in range(3)
+        ]
+    fanout_us = statistics.median(costs)
+    print(f"  fan-out of one task create's events in process: {fanout_us:.1f} us", flush=True)
+
     figures = [
         ("resident_memory_added", added / 2**20, "MiB", 1024, "lower"),
         ("idle_cpu", idle_cpu, "% of a core", None, "lower"),
@@ -308,6 +368,7 @@ def main() -> None:
         ("reservation_to_socket_p50", statistics.median(p50s), "ms", None, "lower"),
         # The same load's HTTP replies, for scale: what the machine allowed the server.
         ("task_create_reply_p99", statistics.median(replies), "ms", None, "lower"),
+        ("fanout_per_task_create", fanout_us, "us", None, "lower"),
     ]
     for metric, value, unit, target, better in figures:
         line = {"bench": "websockets", "metric": metric, "value": round(value, 2), "unit": unit}
