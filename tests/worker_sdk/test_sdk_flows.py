@@ -117,3 +117,22 @@ def test_a_move_to_an_activity_made_after_connecting_resyncs_the_sdk(
     # A socket the server closed to resync is not a worker gone: it stays where it was put.
     assert world.activity_of(olga) == "Lunch"
     worker.disconnect()
+
+
+def test_wrapping_up_before_completing(sqlite_server: SdkServer, sdk: SdkDriver) -> None:
+    world = World(sqlite_server.server, name="sdk wrapup")
+    world.simple_workflow(world.queue("All"))
+    pia = world.worker("pia", activity="Offline")
+    worker = _connect(sdk, sqlite_server, world, pia)
+    task_sid = world.task({"topic": "billing"})
+    reservation = worker.wait("reservationCreated")["reservation"]
+    worker.accept(reservation["sid"])
+    wrapped = worker.call("wrapTask", reservation=reservation["sid"], reason="call ended")
+    assert wrapped["status"] == "wrapping"
+    assert worker.wait_reservation("reservation.wrapup", reservation["sid"])
+    assert worker.wait("task.wrapup")["task"]["status"] == "wrapping"
+    assert world.status(task_sid) == "wrapping"
+    worker.complete_task(reservation["sid"], "notes written")
+    worker.wait_reservation("reservation.completed", reservation["sid"])
+    assert world.fetch(task_sid).reason == "notes written"
+    worker.disconnect()
