@@ -18,6 +18,8 @@ from taskrouter.api.cpaas.errors import Fault
 from taskrouter.api.cpaas.routes import table as cpaas_table
 from taskrouter.api.cpaas.wire import fault_response
 from taskrouter.api.dispatch import SegmentRoutes
+from taskrouter.api.eventbridge.routes import routes as eventbridge_routes
+from taskrouter.api.eventbridge.sockets import Sockets
 from taskrouter.api.twilio.routes import table as twilio_table
 from taskrouter.api.twilio.wire import json_response
 from taskrouter.domain.clock import Clock
@@ -87,6 +89,7 @@ def create_app(
     """The server. Tests that drive time themselves pass their clock, `run_timers=False`
     and their own control routes; a normally started server has neither."""
     service = Service(open_store(database_url), clock)
+    sockets = Sockets(service)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -94,10 +97,12 @@ def create_app(
         if bootstrap is not None:
             await bootstrap(service)
         timers = asyncio.create_task(service.run_timers()) if run_timers else None
+        sockets.start()
         log.info("taskrouter ready on %s", database_url.split("@")[-1])
         try:
             yield
         finally:
+            await sockets.stop()
             if timers is not None:
                 timers.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -109,6 +114,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             *(extra_routes or []),
+            *eventbridge_routes(sockets),
             SegmentRoutes(twilio_table, _method_not_allowed),
             SegmentRoutes(cpaas_table, _cpaas_method_not_allowed),
         ],
@@ -117,4 +123,5 @@ def create_app(
     )
     app.state.service = service
     app.state.public_url = public_url
+    app.state.sockets = sockets
     return app

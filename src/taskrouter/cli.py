@@ -63,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     key_create.add_argument("--account", required=True, help="the owning account's AC SID")
     key_create.add_argument("--friendly-name", default="")
 
+    token = with_database(
+        commands.add_parser("token", help="print a worker Access Token for the Worker SDK")
+    )
+    token.add_argument("--workspace", required=True, help="the workspace's WS SID")
+    token.add_argument("--worker", required=True, help="the worker's WK SID")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    token.add_argument(
+        "--key",
+        help="the API key (SK SID) to sign with; default: a key of the workspace's account"
+        " kept for worker tokens, made on first use",
+    )
+
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
@@ -127,6 +139,7 @@ def _make_sqlite_folder(url: str) -> None:
 
 
 async def _admin(args: argparse.Namespace) -> int:
+    from taskrouter.domain.errors import DomainError
     from taskrouter.service.service import Service
     from taskrouter.store import open_store
 
@@ -143,7 +156,16 @@ async def _admin(args: argparse.Namespace) -> int:
     service = Service(open_store(database))
     await service.start()
     try:
-        if args.command == "accounts" and args.action == "create":
+        if args.command == "token":
+            try:
+                jwt = await service.worker_tokens.issue(
+                    args.workspace, args.worker, ttl_s=args.ttl, key_sid=args.key
+                )
+            except DomainError as exc:
+                print(f"taskrouter token: {exc.message}", file=sys.stderr)
+                return 1
+            print(jwt)
+        elif args.command == "accounts" and args.action == "create":
             account = await service.accounts.create(args.friendly_name, email=args.email)
             _print_json(
                 {

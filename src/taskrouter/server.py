@@ -35,5 +35,8 @@ def run_server(app: Starlette, host: str, port: int) -> None:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Worker SDK frames are small JSON: compressing them would cost each socket its own
+        # zlib state (most of its memory) and CPU on every frame, for little gain.
+        ws_per_message_deflate=False,
     )
     _Server(config).run()

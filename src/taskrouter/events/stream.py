@@ -73,9 +73,22 @@ class Subscription:
             self.queue.put_nowait(None)
 
 
+Listener = Callable[[list[dict[str, Any]]], None]
+
+
 class StreamHub:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = {}
+        # Called with each committed batch, in the committing task, before any subscriber
+        # queue: faces that keep their own routing (the Worker SDK's sockets). Must not block.
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def subscribe(self, workspace_sid: str, where: StreamFilter) -> Subscription:
         subscription = Subscription(workspace_sid, where)
@@ -91,6 +104,11 @@ class StreamHub:
 
     def publish(self, bodies: Iterable[dict[str, Any]]) -> None:
         """Hand committed events to their workspace's subscribers; never blocks."""
+        if self._listeners:
+            batch = list(bodies)
+            bodies = batch
+            for listener in self._listeners:
+                listener(batch)
         if not self._subscribers:
             return
         for body in bodies:

@@ -86,6 +86,9 @@ class Accounts:
                 return account.sid
         raise Unauthenticated("Authenticate")
 
+    async def api_key(self, sid: str) -> ApiKey | None:
+        return self._rt.api_keys.get(sid) or await self._fetch_key(sid)
+
     # Accounts and keys made by the CLI while the server runs are found on first use.
     async def _fetch_account(self, sid: str) -> Account | None:
         if not is_sid(sid, Prefix.ACCOUNT):

@@ -13,6 +13,7 @@ from taskrouter.service.lookup import Lookup
 from taskrouter.service.queues import TaskQueues
 from taskrouter.service.runtime import Runtime
 from taskrouter.service.tasks import Reservations, Tasks
+from taskrouter.service.worker_tokens import WorkerTokens
 from taskrouter.service.workers import Workers
 from taskrouter.service.workflows import Workflows
 from taskrouter.service.workspaces import Workspaces
@@ -38,6 +39,7 @@ class Service:
         self.tasks = Tasks(self.runtime)
         self.reservations = Reservations(self.runtime)
         self.lookup = Lookup(self.runtime)
+        self.worker_tokens = WorkerTokens(self.runtime, self.accounts)
 
     async def start(self, *, deliver: bool = False) -> None:
         """Open the store and load; `deliver` (the serving process only, not a CLI command)

@@ -49,6 +49,33 @@ def _ordering(text: str | None) -> list[tuple[str, bool]]:
     return pairs
 
 
+def new_task(f: Params) -> NewTask:
+    """A task create's form; the Worker SDK face parses `worker.createTask` with it too."""
+    return NewTask(
+        attributes=f.str("Attributes"),
+        priority=f.int("Priority"),
+        timeout=f.int("Timeout"),
+        task_channel=f.str("TaskChannel"),
+        workflow_sid=f.sid("WorkflowSid", Prefix.WORKFLOW),
+        virtual_start_time=f.datetime_ms("VirtualStartTime"),
+        routing_target=f.str("RoutingTarget"),
+        ignore_capacity=f.bool("IgnoreCapacity"),
+        task_queue_sid=f.sid("TaskQueueSid", Prefix.TASK_QUEUE),
+    )
+
+
+def task_changes(f: Params) -> TaskChanges:
+    """A task update's form (shared with the Worker SDK face)."""
+    return TaskChanges(
+        attributes=f.str("Attributes"),
+        assignment_status=f.str("AssignmentStatus"),
+        reason=f.str("Reason"),
+        priority=f.int("Priority"),
+        task_channel=f.str("TaskChannel"),
+        virtual_start_time=f.datetime_ms("VirtualStartTime"),
+    )
+
+
 @endpoint
 async def list_tasks(call: Call) -> Response:
     q = call.query
@@ -87,20 +114,8 @@ async def list_tasks(call: Call) -> Response:
 
 @endpoint
 async def create_task(call: Call) -> Response:
-    f = call.form
     ws = workspace_sid(call)
-    new = NewTask(
-        attributes=f.str("Attributes"),
-        priority=f.int("Priority"),
-        timeout=f.int("Timeout"),
-        task_channel=f.str("TaskChannel"),
-        workflow_sid=f.sid("WorkflowSid", Prefix.WORKFLOW),
-        virtual_start_time=f.datetime_ms("VirtualStartTime"),
-        routing_target=f.str("RoutingTarget"),
-        ignore_capacity=f.bool("IgnoreCapacity"),
-        task_queue_sid=f.sid("TaskQueueSid", Prefix.TASK_QUEUE),
-    )
-    task = await call.service.tasks.create(call.account_sid, ws, new)
+    task = await call.service.tasks.create(call.account_sid, ws, new_task(call.form))
     return _task_response(call, ws, task, 201)
 
 
@@ -119,18 +134,13 @@ async def fetch_task(call: Call) -> Response:
 
 @endpoint
 async def update_task(call: Call) -> Response:
-    f = call.form
     ws = workspace_sid(call)
-    changes = TaskChanges(
-        attributes=f.str("Attributes"),
-        assignment_status=f.str("AssignmentStatus"),
-        reason=f.str("Reason"),
-        priority=f.int("Priority"),
-        task_channel=f.str("TaskChannel"),
-        virtual_start_time=f.datetime_ms("VirtualStartTime"),
-    )
     task = await call.service.tasks.update(
-        call.account_sid, ws, call.path_sid("Sid", Prefix.TASK), changes, call.if_match
+        call.account_sid,
+        ws,
+        call.path_sid("Sid", Prefix.TASK),
+        task_changes(call.form),
+        call.if_match,
     )
     return _task_response(call, ws, task)
 
@@ -150,7 +160,7 @@ def _reservation_position(r: Reservation) -> Position:
     return r.date_created, r.sid
 
 
-def _instruction_params(form: Params) -> dict[str, Any]:
+def instruction_params(form: Params) -> dict[str, Any]:
     """Every instruction parameter the client sent, kept by its wire name."""
     skip = {"ReservationStatus", "WorkerActivitySid", "Instruction"}
     params: dict[str, Any] = {}
@@ -179,7 +189,7 @@ async def _update_reservation(
         status=f.str("ReservationStatus"),
         worker_activity_sid=f.sid("WorkerActivitySid", Prefix.ACTIVITY),
         instruction=f.str("Instruction"),
-        instruction_params=_instruction_params(f),
+        instruction_params=instruction_params(f),
         if_match=call.if_match,
     )
     state = call.service.runtime.workspaces[ws]

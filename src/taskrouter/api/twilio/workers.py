@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from taskrouter.api.twilio import render
 from taskrouter.api.twilio.call import Call, endpoint
-from taskrouter.api.twilio.wire import json_response, page
+from taskrouter.api.twilio.wire import Params, json_response, page
 from taskrouter.api.twilio.workspaces import workspace_sid
 from taskrouter.domain.entities import Worker
 from taskrouter.domain.sids import Prefix
@@ -23,8 +23,8 @@ def _etag(worker: Worker) -> dict[str, str]:
     return {"ETag": str(worker.version)}
 
 
-def _fields(call: Call) -> WorkerFields:
-    f = call.form
+def worker_fields(f: Params) -> WorkerFields:
+    """A worker update's form; the Worker SDK face parses its actions with it too."""
     return WorkerFields(
         friendly_name=f.str("FriendlyName"),
         activity_sid=f.sid("ActivitySid", Prefix.ACTIVITY),
@@ -63,7 +63,7 @@ async def list_workers(call: Call) -> Response:
 @endpoint
 async def create_worker(call: Call) -> Response:
     ws = workspace_sid(call)
-    fields = _fields(call)
+    fields = worker_fields(call.form)
     fields.friendly_name = call.form.required("FriendlyName")
     worker = await call.service.workers.create(call.account_sid, ws, fields)
     state = call.service.runtime.workspaces[ws]
@@ -82,7 +82,11 @@ async def fetch_worker(call: Call) -> Response:
 async def update_worker(call: Call) -> Response:
     ws = workspace_sid(call)
     worker = await call.service.workers.update(
-        call.account_sid, ws, call.path_sid("Sid", Prefix.WORKER), _fields(call), call.if_match
+        call.account_sid,
+        ws,
+        call.path_sid("Sid", Prefix.WORKER),
+        worker_fields(call.form),
+        call.if_match,
     )
     state = call.service.runtime.workspaces[ws]
     return json_response(render.worker(call.base, state, worker), 200, _etag(worker))

@@ -1,0 +1,1 @@
+"""Credentials other than HTTP Basic: the Access Tokens browsers and agent desktops carry."""
