@@ -56,9 +56,7 @@ class WorkspaceState:
             if queue.target_workers.strip()
             else _nobody
         )
-        self.membership.set_queue(
-            queue.sid, predicate, ((w.sid, w.parsed_attributes) for w in self.workers.values())
-        )
+        self.membership.set_queue(queue.sid, predicate)
 
     def index_worker(self, worker: Worker) -> None:
         self.membership.set_worker(worker.sid, worker.parsed_attributes)

@@ -122,6 +122,7 @@ class Runtime:
             worker = Worker.from_record(row["body"])
             state = workspaces[worker.workspace_sid]
             state.workers[worker.sid] = worker
+            state.index_worker(worker)  # no queue yet: this only records its attributes
             state.worker_names[worker.friendly_name.lower()] = worker.sid
             state.worker_channels[worker.sid] = {}
         for row in await self._rows("worker_channels"):
