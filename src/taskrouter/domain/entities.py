@@ -75,6 +75,11 @@ class Workspace(_Record):
     events_filter: str | None = None
     multi_task_enabled: bool = True
     prioritize_queue_order: str = "FIFO"
+    # Set through the CRM face: another name for the workspace in its paths, the zone its
+    # "today" starts in, and per worker SID the task types they take (absent: all).
+    company_id: str | None = None
+    time_zone: str = "UTC"
+    task_type_availability: dict[str, dict[str, bool]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
