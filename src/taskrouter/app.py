@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from taskrouter.api.crm.call import not_allowed as crm_not_allowed
+from taskrouter.api.crm.routes import table as crm_table
 from taskrouter.api.dispatch import SegmentRoutes
 from taskrouter.api.twilio.routes import table as twilio_table
 from taskrouter.api.twilio.wire import json_response
@@ -90,6 +92,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             *(extra_routes or []),
             SegmentRoutes(twilio_table, _method_not_allowed),
+            SegmentRoutes(crm_table, crm_not_allowed),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},
