@@ -124,6 +124,11 @@ class Company:
         events = self.twilio("GET", f"{self.ws}/Events", TaskSid=task_sid, PageSize="1000")
         return [e["event_type"] for e in events["events"]]
 
+    def audit(self) -> list[str]:
+        """The engine's own invariant findings for this workspace (none expected)."""
+        findings: list[str] = self.http.get("/_test/audit").json()["findings"].get(self.sid, [])
+        return findings
+
     # -- the CRM face ------------------------------------------------------------------------
 
     def crm(
