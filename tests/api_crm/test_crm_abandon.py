@@ -41,9 +41,7 @@ def test_only_an_accepted_task_can_be_abandoned(company: Company) -> None:
     refused = company.crm("POST", f"twilio-unterminated-tasks/{waiting}/abandon", expect=400)
     assert refused["status"] == 400 and "abandon" in refused["message"]
     assert company.live_sids() == [waiting]  # nothing changed, no copy made
-    company.crm(
-        "POST", f"twilio-unterminated-tasks/{'WT' + '2' * 32}/abandon", expect=404
-    )
+    company.crm("POST", f"twilio-unterminated-tasks/{'WT' + '2' * 32}/abandon", expect=404)
 
 
 def test_a_wrapping_task_can_be_abandoned(company: Company) -> None:

@@ -51,10 +51,12 @@ def test_history_outlives_the_twilio_face_until_retention_ends(company: Company)
     assert company.crm("GET", "twilio-terminated-tasks")["data"] == []
     # The sweep removes the rows themselves: a bulk delete no longer knows the task.
     wait_until(
-        lambda: company.crm(
-            "DELETE", "twilio-unterminated-tasks", json_body={"taskSids": [done]}
-        )["data"]["results"][0]["result"]
-        == "notFound",
+        lambda: (
+            company.crm("DELETE", "twilio-unterminated-tasks", json_body={"taskSids": [done]})[
+                "data"
+            ]["results"][0]["result"]
+            == "notFound"
+        ),
         what="the retention sweep",
     )
     missing = company.crm("GET", f"twilio-terminated-tasks/{done}", expect=404)
@@ -107,9 +109,10 @@ def test_clone_routes_a_new_task_to_an_available_worker(company: Company) -> Non
     assert body["status"] == 0
     clone = body["data"]
     assert clone["sid"] != done
-    assert clone["attributes"] == company.crm("GET", f"twilio-terminated-tasks/{done}")["data"][
-        "attributes"
-    ]
+    assert (
+        clone["attributes"]
+        == company.crm("GET", f"twilio-terminated-tasks/{done}")["data"]["attributes"]
+    )
     assert clone["workflowSid"] == company.workflow
     assert clone["assignmentStatus"] == "reserved"
     assert company.reserved_worker(clone["sid"]) == bob

@@ -25,9 +25,7 @@ def test_unavailable_type_stops_only_that_type(company: Company) -> None:
     assert body["status"] == 0
     # Keys are stored as worker SIDs, whichever way they were given.
     assert body["data"] == {
-        "availableByUserConfig": {
-            alice: {"answerInboundVoiceCall": False, "replyToNewText": True}
-        }
+        "availableByUserConfig": {alice: {"answerInboundVoiceCall": False, "replyToNewText": True}}
     }
     got = company.crm("GET", PATH, params={"companyId": company.sid})
     assert got["data"] == body["data"]
@@ -86,9 +84,7 @@ def test_bad_configurations_change_nothing(company: Company) -> None:
     ):
         answer = _put(company, bad, expect=400)
         assert answer["status"] == 400
-    company.crm(
-        "PUT", PATH, params={"companyId": company.sid}, json_body={"other": 1}, expect=400
-    )
+    company.crm("PUT", PATH, params={"companyId": company.sid}, json_body={"other": 1}, expect=400)
     got = company.crm("GET", PATH, params={"companyId": company.sid})
     assert got["data"] == {"availableByUserConfig": {alice: {"a": False}}}
 

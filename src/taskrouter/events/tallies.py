@@ -25,12 +25,15 @@ class Tallies:
             return {}
         sql = self._archive.sql()
         key = sql.data(by)
+        # SQLite's "?" binds by position: bind in the order the text reads.
+        where = (
+            f" WHERE workspace_sid = {sql.bind(workspace_sid)}"
+            f" AND event_date_ms >= {sql.bind(since_ms)}"
+        )
         marks = ", ".join(sql.bind(t) for t in types)
         text = (
-            f"SELECT event_type, {key}, count(*) FROM events"
-            f" WHERE workspace_sid = {sql.bind(workspace_sid)}"
-            f" AND event_date_ms >= {sql.bind(since_ms)} AND event_type IN ({marks})"
-            f" GROUP BY 1, 2"
+            f"SELECT event_type, {key}, count(*) FROM events{where}"
+            f" AND event_type IN ({marks}) GROUP BY 1, 2"
         )
         rows = await self._archive.select(text, sql.params)
         return {(str(r[0]), str(r[1])): int(r[2]) for r in rows if r[1] is not None}
