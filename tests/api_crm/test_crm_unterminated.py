@@ -102,7 +102,14 @@ def test_assignment_status_filter(company: Company) -> None:
 
 
 def test_bad_booleans_and_includes_are_refused(company: Company) -> None:
-    for params in ({"hasCase": "maybe"}, {"include": "everything"}, {"sortBy": "color"}):
+    for params in (
+        {"hasCase": "maybe"},
+        {"unableToComplete": "yes please"},
+        {"include": "everything"},
+        {"sortBy": "color"},
+        {"sortBy": "priority:sideways"},
+        {"taskQueueSid": "Everyone"},
+    ):
         body = company.crm("GET", "twilio-unterminated-tasks", params=params, expect=400)
         assert body["status"] == 400 and body["message"]
 

@@ -16,6 +16,7 @@ from taskrouter.api.crm.paging import links, slice_sorted
 from taskrouter.api.twilio.wire import json_response
 from taskrouter.domain.entities import Task
 from taskrouter.domain.errors import Invalid
+from taskrouter.domain.sids import Prefix, require_sid
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.service.live_tasks import LiveTaskFilter
 
@@ -110,8 +111,11 @@ def _sorting(names: list[str]) -> list[tuple[Callable[[WorkspaceState, Task], An
 
 def _filter(call: Call) -> LiveTaskFilter:
     q = call.query
+    queue_sid = q.str("taskQueueSid")
     return LiveTaskFilter(
-        task_queue_sid=q.str("taskQueueSid"),
+        task_queue_sid=None
+        if queue_sid is None
+        else require_sid(queue_sid, Prefix.TASK_QUEUE, "taskQueueSid"),
         assignment_status=q.list("assignmentStatus"),
         task_type=q.list("taskType"),
         case_type=q.list("caseType"),
