@@ -94,3 +94,34 @@ def test_without_company_id_the_only_workspace_is_meant(company: Company) -> Non
     refused = company.crm("GET", PATH, expect=400)
     assert refused["data"] == {"param": "companyId"}
     company.crm("GET", PATH, params={"companyId": "no-such-company"}, expect=404)
+
+
+def test_direct_routing_honours_availability_too(company: Company) -> None:
+    alice = company.worker("alice")
+    _put(company, {alice: {"makeScheduledCall": False}})
+    direct = company.twilio(
+        "POST",
+        f"{company.ws}/Tasks",
+        Attributes='{"taskType": "makeScheduledCall"}',
+        RoutingTarget=alice,
+    )["sid"]
+    assert company.status(direct) == "pending"
+    _put(company, {})
+    assert company.reserved_worker(direct) == alice
+
+
+def test_availability_survives_a_restart(company: Company) -> None:
+    alice = company.worker("alice")
+    _put(company, {alice: {"reviewSnoozedCase": False}})
+    server = company.server
+    now = server.advance(0)
+    server.kill()
+    server.start(start_ms=now)
+    assert server.http is not None
+    company.http = server.http
+    snoozed = company.task(taskType="reviewSnoozedCase")
+    assert company.status(snoozed) == "pending"
+    other = company.task(taskType="reviewAutoCreatedCase")
+    assert company.reserved_worker(other) == alice
+    got = company.crm("GET", PATH, params={"companyId": company.sid})
+    assert got["data"] == {"availableByUserConfig": {alice: {"reviewSnoozedCase": False}}}

@@ -29,6 +29,7 @@ T = TaskStatus
 R = ReservationStatus
 
 LIVE = (T.PENDING, T.RESERVED, T.ASSIGNED, T.WRAPPING)
+LIVE_NAMES = frozenset(s.value for s in LIVE)
 
 # filter -> the task attribute it reads
 ATTRIBUTE_OF = {
@@ -114,11 +115,10 @@ class LiveTasks:
                 ) from None
             now = to_datetime(self._rt.clock.now_ms())
             checks.append(lambda t: _safe(predicate, task_root(t.parsed_attributes, now)))
-        return [
-            t
-            for t in state.engine.tasks.values()
-            if t.assignment_status in LIVE and not t.deleted and all(c(t) for c in checks)
-        ]
+        live = [t for t in state.engine.tasks.values() if t.assignment_status in LIVE_NAMES]
+        for check in checks:
+            live = [t for t in live if check(t)]
+        return [t for t in live if not t.deleted]
 
     def fetch(self, state: WorkspaceState, sid: str) -> Task:
         task = state.engine.tasks.get(sid) if is_sid(sid, Prefix.TASK) else None

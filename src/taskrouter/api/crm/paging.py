@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from bisect import bisect_left, bisect_right
+import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -87,29 +87,38 @@ def slice_sorted(
     key_of_position: Callable[[list[Any]], Any],
     query: Query,
 ) -> Slice[T]:
-    """One page of `items` in the order of `key`; tokens hold `position_of(item)`, which
-    `key_of_position` turns back into a key."""
+    """One page of `items` in the order of `key` (unique per item); tokens hold
+    `position_of(item)`, which `key_of_position` turns back into a key. Only the page is
+    sorted: the rest is counted."""
     size = page_size(query)
     token = read_token(query)
-    ordered = sorted(items, key=key)
-    keys = [key(item) for item in ordered]
-    start, end = 0, min(size, len(ordered))
-    if token is not None:
-        try:
+    keyed = [(key(item), item) for item in items]
+    try:
+        if token is None:
+            candidates = keyed
+        else:
             at = key_of_position(token.position)
             if token.forward:
-                start = bisect_right(keys, at)
-                end = min(start + size, len(ordered))
+                candidates = [pair for pair in keyed if pair[0] > at]
             else:
-                end = bisect_left(keys, at)
-                start = max(end - size, 0)
-        except (TypeError, ValueError, IndexError):
-            raise Invalid(
-                "Invalid pageToken: it does not fit this sortBy", param="pageToken"
-            ) from None
-    chunk = ordered[start:end]
+                candidates = [pair for pair in keyed if pair[0] < at]
+        if token is None or token.forward:
+            chunk = heapq.nsmallest(size, candidates, key=_first)
+            more_after = len(candidates) > size
+            more_before = len(candidates) < len(keyed)
+        else:
+            chunk = sorted(heapq.nlargest(size, candidates, key=_first), key=_first)
+            more_before = len(candidates) > size
+            more_after = len(candidates) < len(keyed)
+    except (TypeError, ValueError, IndexError):
+        raise Invalid("Invalid pageToken: it does not fit this sortBy", param="pageToken") from None
+    page = [item for _, item in chunk]
     return Slice(
-        chunk,
-        position_of(chunk[-1]) if chunk and end < len(ordered) else None,
-        position_of(chunk[0]) if chunk and start > 0 else None,
+        page,
+        position_of(page[-1]) if page and more_after else None,
+        position_of(page[0]) if page and more_before else None,
     )
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]

@@ -61,16 +61,25 @@ class _Descending:
         return hash(self.value)
 
 
-def _comparable(value: Any) -> list[Any]:
-    """Any JSON value as [rank, value] pairs that compare across types: missing first,
+def _comparable(value: Any) -> tuple[int, Any]:
+    """Any JSON value as a (rank, value) pair that compares across types: missing first,
     then numbers (and booleans), then strings, then anything else by its JSON text."""
+    kind = type(value)
+    if kind is int or kind is float or kind is bool:
+        return (1, value)
+    if kind is str:
+        return (2, value)
     if value is None:
-        return [0, 0]
-    if isinstance(value, bool | int | float):
-        return [1, value]
-    if isinstance(value, str):
-        return [2, value]
-    return [3, orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()]
+        return (0, 0)
+    return (3, orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+
+
+def _field_key(
+    state: WorkspaceState, read: Callable[[WorkspaceState, Task], Any], descending: bool
+) -> Callable[[Task], Any]:
+    if descending:
+        return lambda task: _Descending(_comparable(read(state, task)))
+    return lambda task: _comparable(read(state, task))
 
 
 def _attribute(path: str) -> Callable[[WorkspaceState, Task], Any]:
@@ -144,20 +153,33 @@ async def list_tasks(call: Call) -> Response:
     sorting = _sorting(call.query.list("sortBy"))
     tasks = call.service.live_tasks.list(state, _filter(call))
 
+    readers = [read for read, _ in sorting]
+    descending = [desc for _, desc in sorting]
+    fields = [_field_key(state, read, desc) for read, desc in sorting]
+    if len(fields) == 1:
+        only = fields[0]
+
+        def key(task: Task) -> tuple[Any, ...]:
+            return (only(task), task.sid)
+    else:
+
+        def key(task: Task) -> tuple[Any, ...]:
+            return (*[field(task) for field in fields], task.sid)
+
     def position(task: Task) -> list[Any]:
-        return [*(_comparable(read(state, task)) for read, _ in sorting), task.sid]
+        return [*(list(_comparable(read(state, task))) for read in readers), task.sid]
 
     def key_of(position: list[Any]) -> tuple[Any, ...]:
         if len(position) != len(sorting) + 1 or not isinstance(position[-1], str):
             raise ValueError("token of another sorting")
         parts: list[Any] = []
-        for (_, descending), pair in zip(sorting, position, strict=False):
+        for desc, pair in zip(descending, position, strict=False):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise ValueError("malformed token")
-            parts.append(_Descending(tuple(pair)) if descending else tuple(pair))
+            parts.append(_Descending(tuple(pair)) if desc else tuple(pair))
         return (*parts, position[-1])
 
-    found = slice_sorted(tasks, lambda t: key_of(position(t)), position, key_of, call.query)
+    found = slice_sorted(tasks, key, position, key_of, call.query)
     return json_response(
         {
             "data": [_render(call, state, t, include) for t in found.items],
