@@ -78,8 +78,19 @@ def _field_key(
     state: WorkspaceState, read: Callable[[WorkspaceState, Task], Any], descending: bool
 ) -> Callable[[Task], Any]:
     if descending:
-        return lambda task: _Descending(_comparable(read(state, task)))
+        return lambda task: _reversed(_comparable(read(state, task)))
     return lambda task: _comparable(read(state, task))
+
+
+def _reversed(pair: tuple[int, Any]) -> tuple[int, Any]:
+    """The pair's order turned around; numbers are negated, so only text pays for a
+    Python-level comparison."""
+    rank, value = pair
+    if rank == 1:
+        return (-1, -value)
+    if rank == 0:
+        return (0, 0)
+    return (-rank, _Descending(value))
 
 
 def _attribute(path: str) -> Callable[[WorkspaceState, Task], Any]:
@@ -176,7 +187,8 @@ async def list_tasks(call: Call) -> Response:
         for desc, pair in zip(descending, position, strict=False):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise ValueError("malformed token")
-            parts.append(_Descending(tuple(pair)) if desc else tuple(pair))
+            rank, value = pair
+            parts.append(_reversed((rank, value)) if desc else (rank, value))
         return (*parts, position[-1])
 
     found = slice_sorted(tasks, key, position, key_of, call.query)
