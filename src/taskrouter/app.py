@@ -17,6 +17,8 @@ from starlette.routing import Route
 from taskrouter.api.cpaas.errors import Fault
 from taskrouter.api.cpaas.routes import table as cpaas_table
 from taskrouter.api.cpaas.wire import fault_response
+from taskrouter.api.crm.call import not_allowed as crm_not_allowed
+from taskrouter.api.crm.routes import table as crm_table
 from taskrouter.api.dispatch import SegmentRoutes
 from taskrouter.api.eventbridge.routes import routes as eventbridge_routes
 from taskrouter.api.eventbridge.sockets import Sockets
@@ -117,6 +119,7 @@ def create_app(
             *eventbridge_routes(sockets),
             SegmentRoutes(twilio_table, _method_not_allowed),
             SegmentRoutes(cpaas_table, _cpaas_method_not_allowed),
+            SegmentRoutes(crm_table, crm_not_allowed),
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},

@@ -77,6 +77,11 @@ class Workspace(_Record):
     prioritize_queue_order: str = "FIFO"
     # The CPaaS dialect's tenant label; workspace names are unique within one.
     enterprise_sid: str | None = None
+    # Set through the CRM face: another name for the workspace in its paths, the zone its
+    # "today" starts in, and per worker SID the task types they take (absent: all).
+    company_id: str | None = None
+    time_zone: str = "UTC"
+    task_type_availability: dict[str, dict[str, bool]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

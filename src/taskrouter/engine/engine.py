@@ -29,6 +29,7 @@ from taskrouter.domain.lifecycles import (
     check_task_request,
 )
 from taskrouter.domain.sids import Prefix, new_sid
+from taskrouter.domain.task_types import task_type_of
 from taskrouter.domain.workflow_config import Target
 from taskrouter.engine.indexes import PendingTasks, ReadyWorkers, Slot, TaskKey, fifo_key, lifo_key
 from taskrouter.engine.state import WorkspaceState
@@ -203,7 +204,9 @@ class WorkspaceEngine:
         routing_target: str | None = None,
         ignore_capacity: bool | None = None,
         bypass_reserved_state: bool = False,
+        declined_by: list[str] | None = None,
     ) -> Task:
+        """`declined_by`: workers never to offer the task (an abandoned task's copy)."""
         now = self.clock.now_ms()
         task = Task(
             sid=new_sid(Prefix.TASK),
@@ -221,6 +224,7 @@ class WorkspaceEngine:
             routing_target=routing_target,
             ignore_capacity=ignore_capacity,
             bypass_reserved_state=bypass_reserved_state,
+            declined_by=list(declined_by or ()),
             parsed_attributes=parsed_attributes,
         )
         self.tasks[task.sid] = task
@@ -568,6 +572,8 @@ class WorkspaceEngine:
             if task is None or task.assignment_status != T.PENDING:
                 continue
             worker = self.state.workers[worker_sid]
+            if self._type_blocked(task, worker_sid):
+                continue
             ignore = task.ignore_capacity is not False
             if ignore or self.ready.is_ready(worker_sid, task.task_channel_sid):
                 self.direct[worker_sid].remove(task_sid)
@@ -679,7 +685,7 @@ class WorkspaceEngine:
         return best
 
     def _can_take(self, task: Task, target: Target, worker: Worker, now: int) -> bool:
-        if worker.sid in task.declined_by:
+        if worker.sid in task.declined_by or self._type_blocked(task, worker.sid):
             return False
         for rsid in self.reservations_of_task.get(task.sid, ()):
             reservation = self.reservations[rsid]
@@ -689,6 +695,10 @@ class WorkspaceEngine:
             return True
         root = target_root(task.parsed_attributes, self._worker_view(worker), to_datetime(now))
         return _safe(target.expression, root)
+
+    def _type_blocked(self, task: Task, worker_sid: str) -> bool:
+        blocked = self.state.blocked_task_types.get(worker_sid)
+        return blocked is not None and task_type_of(task.parsed_attributes) in blocked
 
     def _known_worker(self, task: Task, target: Target) -> str | None:
         reference = target.known_worker_sid or target.known_worker_friendly_name
@@ -1011,6 +1021,33 @@ class WorkspaceEngine:
                     task.declined_by.append(worker.sid)
                     self._end_reservation(reservation, R.REJECTED, now)
         self._refresh_worker(worker)
+        self._settle(now)
+
+    def task_types_changed(self, worker_sids: Iterable[str]) -> None:
+        """After the workers' task-type availability changed: offers of types they no longer
+        take are canceled (the tasks are offered on), and each worker is matched again."""
+        now = self.clock.now_ms()
+        for worker_sid in worker_sids:
+            worker = self.state.workers.get(worker_sid)
+            if worker is None:
+                continue
+            for rsid in list(self.reservations_of_worker.get(worker_sid, ())):
+                reservation = self.reservations[rsid]
+                task = self.tasks.get(reservation.task_sid)
+                if (
+                    reservation.reservation_status == R.PENDING
+                    and task is not None
+                    and self._type_blocked(task, worker_sid)
+                ):
+                    self._end_reservation(reservation, R.CANCELED, now)
+            self._refresh_worker(worker)
+            if self.direct.get(worker_sid):
+                self._try_direct(worker_sid, now)
+            # A type taken again may match tasks already waiting on a channel the worker was
+            # ready on, which `_refresh_worker` alone would not look at again.
+            for channel_sid in self.ready.channels_of(worker_sid):
+                if self.pending.has_channel(channel_sid):
+                    self._workers_to_fill.append((worker_sid, channel_sid))
         self._settle(now)
 
     def worker_removed(self, worker_sid: str) -> None:

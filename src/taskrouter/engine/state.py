@@ -14,6 +14,7 @@ from taskrouter.domain.entities import (
     Workflow,
     Workspace,
 )
+from taskrouter.domain.task_types import blocked_types
 from taskrouter.domain.workflow_config import WorkflowConfiguration
 from taskrouter.engine.membership import Membership
 from taskrouter.expressions import Context, compile_expression
@@ -36,12 +37,29 @@ class WorkspaceState:
     membership: Membership = field(default_factory=Membership)
     # lower-cased friendly name -> worker sid: names are unique case-insensitively
     worker_names: dict[str, str] = field(default_factory=dict)
+    # worker sid -> task types it gets no reservations for (from the workspace's
+    # task_type_availability; `set_task_type_availability` keeps the two in step)
+    blocked_task_types: dict[str, frozenset[str]] = field(default_factory=dict)
     # Set right after construction: the engine needs the state it routes over.
     engine: WorkspaceEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.blocked_task_types = blocked_types(self.workspace.task_type_availability)
 
     @property
     def sid(self) -> str:
         return self.workspace.sid
+
+    def set_task_type_availability(self, config: dict[str, dict[str, bool]]) -> set[str]:
+        """Replace the availability; returns the workers whose blocked types changed."""
+        before = self.blocked_task_types
+        self.workspace.task_type_availability = config
+        self.blocked_task_types = blocked_types(config)
+        return {
+            sid
+            for sid in before.keys() | self.blocked_task_types.keys()
+            if before.get(sid) != self.blocked_task_types.get(sid)
+        }
 
     def channel_by_sid_or_name(self, key: str) -> TaskChannel | None:
         channel = self.channels.get(key)

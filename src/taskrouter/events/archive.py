@@ -5,6 +5,8 @@ cursor and filters on fields inside the body. This module reads with its own con
 (SQLite: a read-only connection on one thread; PostgreSQL: a small asyncpg pool), never
 writes, and filters in SQL (`json_extract` / `jsonb`), so a page costs one indexed query.
 Writes (the retention sweep's deletes) go through the store like every other change.
+Other readers of retained history (finished tasks, today's tallies) build their SQL with
+`sql()` and run it through `select`, sharing this connection.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class EventQuery:
 
 
 class _Sql:
-    """Placeholders and JSON access, per dialect."""
+    """Placeholders and JSON access, per dialect (`sid` ordering, `data` fields)."""
 
     def __init__(self, postgres: bool) -> None:
         self.postgres = postgres
@@ -143,6 +145,14 @@ class EventArchive:
             terms.insert(0, f"workspace_sid = {sql.bind(workspace_sid)}")
         text = f"SELECT sid FROM events WHERE {' AND '.join(terms)} LIMIT {sql.bind(limit)}"
         return [str(r[0]) for r in await self._read(text, sql.params)]
+
+    def sql(self) -> _Sql:
+        """A statement builder in this database's dialect, for `select`."""
+        return _Sql(self._postgres)
+
+    async def select(self, text: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        """Run a read-only statement built with `sql()`; rows as tuples."""
+        return await self._read(text, params)
 
     async def newest_sid(self) -> str | None:
         rows = await self._read("SELECT max(sid) FROM events", [])

@@ -20,6 +20,7 @@ from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.archive import EventArchive
 from taskrouter.events.assignment import ReservationCommands
 from taskrouter.events.delivery import Deliverer
+from taskrouter.events.finished_tasks import FinishedTasks
 from taskrouter.events.http import HttpClient
 from taskrouter.events.log import Batch, Emitted, EventLog
 from taskrouter.events.retention import Retention
@@ -39,6 +40,7 @@ class EventSystem:
         self.clock = clock
         self.log = EventLog(clock)
         self.archive = EventArchive(store)
+        self.finished_tasks = FinishedTasks(self.archive)
         self.streams = StreamHub()
         self.delivery = Deliverer(store, clock, self.settings)
         self.retention = Retention(store, self.archive, clock, self.settings)

@@ -9,9 +9,14 @@ from taskrouter.domain.clock import Clock, SystemClock
 from taskrouter.service.accounts import Accounts
 from taskrouter.service.activities import Activities
 from taskrouter.service.channels import TaskChannels, WorkerChannels
+from taskrouter.service.companies import Companies
+from taskrouter.service.figures import Figures
+from taskrouter.service.history import TaskHistory
+from taskrouter.service.live_tasks import LiveTasks
 from taskrouter.service.lookup import Lookup
 from taskrouter.service.queues import TaskQueues
 from taskrouter.service.runtime import Runtime
+from taskrouter.service.task_type_availability import TaskTypeAvailability
 from taskrouter.service.tasks import Reservations, Tasks
 from taskrouter.service.worker_tokens import WorkerTokens
 from taskrouter.service.workers import Workers
@@ -40,6 +45,12 @@ class Service:
         self.reservations = Reservations(self.runtime)
         self.lookup = Lookup(self.runtime)
         self.worker_tokens = WorkerTokens(self.runtime, self.accounts)
+        # The CRM's task operations (seed 002).
+        self.companies = Companies(self.runtime)
+        self.history = TaskHistory(self.runtime, self.tasks)
+        self.live_tasks = LiveTasks(self.runtime)
+        self.task_type_availability = TaskTypeAvailability(self.runtime)
+        self.figures = Figures(self.runtime)
 
     async def start(self, *, deliver: bool = False) -> None:
         """Open the store and load; `deliver` (the serving process only, not a CLI command)
