@@ -661,13 +661,14 @@ class WorkspaceEngine:
         lifo_first = self.state.workspace.prioritize_queue_order == "LIFO"
         best: Task | None = None
         best_rank: tuple[int, TaskKey] | None = None
-        for queue_sid in self.state.membership.queues_of.get(worker.sid, ()):
+        mine = self.state.membership.frozen_queues_of(worker.sid)
+        for queue_sid in mine & self.pending.queues_waiting_on(channel_sid):
             slot: Slot = (queue_sid, channel_sid)
-            if not self.pending.count(slot):
-                continue
             queue = self.state.queues[queue_sid]
-            is_lifo = queue.task_order == "LIFO"
+            kind = 0 if (queue.task_order == "LIFO") == lifo_first else 1
             for key in self.pending.in_order(slot):
+                if best_rank is not None and (kind, key) >= best_rank:
+                    break  # everything after this in the queue ranks lower still
                 task = self.tasks[key[2]]
                 target = self._target(task)
                 if target is None:
@@ -678,7 +679,7 @@ class WorkspaceEngine:
                 if self._can_take(task, target, worker, now):
                     # Queues of the preferred kind drain first; within a kind, the queue's
                     # own ordering key decides.
-                    rank = (0 if is_lifo == lifo_first else 1, key)
+                    rank = (kind, key)
                     if best_rank is None or rank < best_rank:
                         best, best_rank = task, rank
                     break

@@ -28,18 +28,23 @@ def lifo_key(priority: int, virtual_start_time: int, sid: str) -> TaskKey:
 
 
 class PendingTasks:
-    __slots__ = ("_by_slot", "_per_channel", "_where")
+    __slots__ = ("_by_slot", "_per_channel", "_waiting", "_where")
 
     def __init__(self) -> None:
         self._by_slot: dict[Slot, SortedList] = {}
         self._where: dict[str, tuple[Slot, TaskKey]] = {}
         self._per_channel: dict[str, int] = {}
+        # Per channel, the queues with a task waiting on it: a freed worker intersects its
+        # own queues with these instead of looking into each of its (often hundreds of) queues.
+        self._waiting: dict[str, set[str]] = {}
 
     def add(self, task_sid: str, slot: Slot, key: TaskKey) -> None:
         self.discard(task_sid)
         tasks = self._by_slot.get(slot)
         if tasks is None:
             tasks = self._by_slot[slot] = SortedList()
+        if not tasks:
+            self._waiting.setdefault(slot[1], set()).add(slot[0])
         tasks.add(key)
         self._where[task_sid] = (slot, key)
         self._per_channel[slot[1]] = self._per_channel.get(slot[1], 0) + 1
@@ -48,8 +53,14 @@ class PendingTasks:
         found = self._where.pop(task_sid, None)
         if found is not None:
             slot, key = found
-            self._by_slot[slot].remove(key)
+            tasks = self._by_slot[slot]
+            tasks.remove(key)
+            if not tasks:
+                self._waiting[slot[1]].discard(slot[0])
             self._per_channel[slot[1]] -= 1
+
+    def queues_waiting_on(self, channel_sid: str) -> set[str]:
+        return self._waiting.get(channel_sid) or set()
 
     def __contains__(self, task_sid: str) -> bool:
         return task_sid in self._where
