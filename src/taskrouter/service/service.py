@@ -11,6 +11,7 @@ from taskrouter.service.activities import Activities
 from taskrouter.service.channels import TaskChannels, WorkerChannels
 from taskrouter.service.queues import TaskQueues
 from taskrouter.service.runtime import Runtime
+from taskrouter.service.statistics import Statistics
 from taskrouter.service.tasks import Reservations, Tasks
 from taskrouter.service.workers import Workers
 from taskrouter.service.workflows import Workflows
@@ -36,6 +37,7 @@ class Service:
         self.workflows = Workflows(self.runtime)
         self.tasks = Tasks(self.runtime)
         self.reservations = Reservations(self.runtime)
+        self.statistics = Statistics(self.runtime, self.workers)
 
     async def start(self, *, deliver: bool = False) -> None:
         """Open the store and load; `deliver` (the serving process only, not a CLI command)
@@ -43,6 +45,7 @@ class Service:
         await self.runtime.store.open()
         await self.runtime.load()
         await self.runtime.events.open(self.runtime.workspaces.values())
+        await self.statistics.rebuild()
         if deliver:
             await self.runtime.events.start_background(
                 # A callable: a failed commit makes the runtime load a fresh dict.
