@@ -13,6 +13,7 @@ from support.twilio_client import RawApi
 
 class Api:
     def __init__(self, server: ClockedServer, workspace_sid: str) -> None:
+        self.server = server
         self.base = server.base_url
         self.account_sid = server.account.sid
         self.workspace_sid = workspace_sid

@@ -6,6 +6,7 @@ figures are worked out by hand from the timeline (seconds after t0; "now" is t0 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,8 @@ import pytest
 from stats_api import Api
 from stats_timeline import Timeline, build
 
-from routing.helpers import ClockedServer, World
+from routing.helpers import ClockedServer, World, iso, make_checking_client
+from support.twilio_client import assert_raw_error
 
 NOW = 180
 
@@ -513,3 +515,153 @@ def test_queue_statistics_list(api: Api, line: Timeline) -> None:
 def _figures(body: dict[str, Any]) -> dict[str, Any]:
     envelope = ("account_sid", "workspace_sid", "url", "task_queue_sid", "workflow_sid")
     return {k: v for k, v in body.items() if k not in envelope}
+
+
+# -- the official client -----------------------------------------------------------------------
+
+
+class _Body:
+    """What twilio-python's bulk create wants: an object with `to_dict()`."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.body
+
+
+def test_official_client_reads_every_statistics_resource(api: Api, line: Timeline) -> None:
+    client, _ = make_checking_client(api.server)
+    ws = client.taskrouter.v1.workspaces(line.ws)
+    qa, f1, w1 = line.queues["QA"], line.flows["F1"], line.workers["W1"]
+    start, end = iso(line.t0_ms + 20_000), iso(line.t0_ms + 90_000)
+
+    whole = ws.statistics().fetch(minutes=3, split_by_wait_time="30")
+    assert whole.cumulative == _figures(
+        api.get("CumulativeStatistics", Minutes=3, SplitByWaitTime="30")
+    )
+    assert whole.realtime == _figures(api.get("RealTimeStatistics"))
+    realtime = ws.real_time_statistics().fetch(task_channel="chat")
+    assert realtime.total_tasks == 2
+    assert realtime.longest_task_waiting_sid == line.tasks["T6"]
+    cumulative = ws.cumulative_statistics().fetch(start_date=start, end_date=end)
+    assert (cumulative.reservations_created, cumulative.tasks_moved) == (4, 2)
+    assert cumulative.wait_duration_until_accepted == wait(53, 25, 80, 105)
+
+    queue = ws.task_queues(qa)
+    assert queue.statistics().fetch().realtime["total_eligible_workers"] == 2
+    assert queue.real_time_statistics().fetch(task_channel="voice").total_tasks == 1
+    q_cumulative = queue.cumulative_statistics().fetch(split_by_wait_time="20")
+    assert q_cumulative.tasks_entered == 6
+    assert q_cumulative.split_by_wait_time["20"]["below"]["reservations_accepted"] == 1
+    listed = ws.task_queues.statistics.list(friendly_name="Alpha")
+    assert [item.task_queue_sid for item in listed] == [qa]
+    assert listed[0].cumulative["tasks_entered"] == 6
+    paged = ws.task_queues.statistics.list(page_size=1)
+    assert sorted(item.task_queue_sid for item in paged) == sorted(line.queues.values())
+    bulk = ws.task_queues.bulk_real_time_statistics.create(
+        body=_Body({"QueueSids": [qa, line.queues["QB"]]})
+    )
+    assert bulk.task_queue_response_count == 2
+    assert [d["task_queue_sid"] for d in bulk.task_queue_data] == [qa, line.queues["QB"]]
+
+    flow = ws.workflows(f1)
+    assert flow.statistics().fetch(minutes=1).cumulative["tasks_entered"] == 3
+    assert flow.real_time_statistics().fetch().total_tasks == 2
+    assert flow.cumulative_statistics().fetch().tasks_timed_out_in_workflow == 1
+
+    everyone = ws.workers.statistics().fetch(task_queue_name="Alpha")
+    assert everyone.realtime["total_workers"] == 2
+    assert ws.workers.real_time_statistics().fetch().total_workers == 3
+    durations = ws.workers.cumulative_statistics().fetch(minutes=1).activity_durations
+    assert durations == activities(line, wait(43, 25, 60, 85), wait(48, 35, 60, 95), NO_WAIT)
+    one = ws.workers(w1).statistics().fetch(task_channel="voice")
+    assert one.cumulative["reservations_created"] == 3
+    recorder = client.http_client.recorder
+    assert len(recorder.exchanges) == 17  # one per call above, each checked against the spec
+    recorder.assert_clean()
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tail", "params", "mentions"),
+    [
+        ("CumulativeStatistics", {"Minutes": "5", "StartDate": "2026-01-01T00:00:00Z"}, "Minutes"),
+        ("Statistics", {"Minutes": "0"}, "Minutes"),
+        ("Workers/CumulativeStatistics", {"Minutes": "soon"}, "Minutes"),
+        ("CumulativeStatistics", {"StartDate": "yesterday"}, "StartDate"),
+        ("Workers/Statistics", {"TaskQueueSid": "WQ123"}, "TaskQueueSid"),
+        ("RealTimeStatistics", {"TaskChannel": "fax"}, "TaskChannel"),
+        ("CumulativeStatistics", {"SplitByWaitTime": "30,soon"}, "SplitByWaitTime"),
+        ("CumulativeStatistics", {"SplitByWaitTime": "-5"}, "SplitByWaitTime"),
+        ("TaskQueues/Statistics", {"TaskChannel": "fax"}, "TaskChannel"),
+        ("TaskQueues/Statistics", {"PageSize": "0"}, "PageSize"),
+    ],
+)
+def test_bad_parameters_are_400(
+    api: Api, line: Timeline, tail: str, params: dict[str, str], mentions: str
+) -> None:
+    assert_raw_error(api.get_raw(tail, **params), 400, code=20001, mentions=mentions)
+
+
+def test_windows_must_be_ordered_and_within_retention(api: Api, line: Timeline) -> None:
+    backwards = api.get_raw("CumulativeStatistics", StartDate=line.iso(90), EndDate=line.iso(20))
+    assert_raw_error(backwards, 400, mentions="EndDate")
+    day = 86_400
+    old = api.get_raw("CumulativeStatistics", StartDate=line.iso(NOW - 31 * day))
+    assert_raw_error(old, 400, mentions="30 days")
+    too_many = api.get_raw("Workers/CumulativeStatistics", Minutes=str(31 * 24 * 60))
+    assert_raw_error(too_many, 400, mentions="30 days")
+    # 29 days back is inside the retained history.
+    assert api.get("CumulativeStatistics", StartDate=line.iso(NOW - 29 * day))["tasks_created"] == 8
+
+
+def test_unknown_or_malformed_scopes_are_404(api: Api, line: Timeline) -> None:
+    other = "0" * 32
+    for tail in (
+        f"TaskQueues/WQ{other}/RealTimeStatistics",
+        f"TaskQueues/WQ{other}/CumulativeStatistics",
+        f"TaskQueues/WQ{other}/Statistics",
+        f"Workflows/WW{other}/Statistics",
+        f"Workflows/WW{other}/RealTimeStatistics",
+        f"Workers/WK{other}/Statistics",
+        "TaskQueues/WQnope/Statistics",
+        f"Workers/{line.queues['QA']}/Statistics",
+    ):
+        assert_raw_error(api.get_raw(tail), 404, code=20404)
+    assert_raw_error(api.raw.get(f"/v1/Workspaces/WS{other}/Statistics"), 404)
+
+
+@pytest.mark.parametrize(
+    ("body", "mentions"),
+    [
+        ("{}", "QueueSids"),
+        ('{"QueueSids": []}', "1 to 50"),
+        ('{"QueueSids": "WQ' + "0" * 32 + '"}', "QueueSids"),
+        ('{"QueueSids": ["WQ' + "0" * 32 + '", "WQshort"]}', "WQshort"),
+        ('{"QueueSids": [7]}', "QueueSids"),
+        ("QueueSids=WQ" + "0" * 32, "JSON"),
+        ("[1, 2", "JSON"),
+    ],
+)
+def test_bad_bulk_bodies_are_400(api: Api, line: Timeline, body: str, mentions: str) -> None:
+    response = api.post_raw("TaskQueues/RealTimeStatistics", body, "application/json")
+    assert_raw_error(response, 400, code=20001, mentions=mentions)
+
+
+def test_bulk_takes_at_most_fifty_queues(api: Api, line: Timeline) -> None:
+    fifty = [line.queues["QA"]] * 50
+    assert (
+        api.post_json("TaskQueues/RealTimeStatistics", {"QueueSids": fifty})[
+            "task_queue_response_count"
+        ]
+        == 50
+    )
+    response = api.post_raw(
+        "TaskQueues/RealTimeStatistics",
+        json.dumps({"QueueSids": [*fifty, line.queues["QB"]]}),
+        "application/json",
+    )
+    assert_raw_error(response, 400, mentions="1 to 50")
