@@ -58,13 +58,15 @@ NO_WAIT = wait(0, 0, 0, 0)
 
 
 def activities(line: Timeline, offline: Any, available: Any, unavailable: Any) -> list[Any]:
-    """activity_statistics or activity_durations, in the workspace's activity order."""
+    """activity_statistics or activity_durations, in the order activities are listed (the
+    three defaults were created in the same millisecond, so by SID)."""
     sids = line.world.activity
-    return [
+    items = [
         {"sid": sids["Offline"], "friendly_name": "Offline", **offline},
         {"sid": sids["Available"], "friendly_name": "Available", **available},
         {"sid": sids["Unavailable"], "friendly_name": "Unavailable", **unavailable},
     ]
+    return sorted(items, key=lambda item: str(item["sid"]))
 
 
 def workers(n: int) -> dict[str, int]:

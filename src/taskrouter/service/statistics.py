@@ -362,7 +362,7 @@ class Statistics:
         sids = self._worker_sids(account_sid, workspace_sid, where)
         return cumulative.worker_figures(
             self._rt.stats.history(state.sid),
-            state.activities.values(),
+            realtime.ordered_activities(state),
             sids,
             window,
             channel_sid,
@@ -380,7 +380,7 @@ class Statistics:
         _require(state.workers, worker_sid, state.sid, "Workers")
         return cumulative.worker_figures(
             self._rt.stats.history(state.sid),
-            state.activities.values(),
+            realtime.ordered_activities(state),
             [worker_sid],
             self.window(span),
             self.channel(state, channel),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from taskrouter.domain.entities import Task, Worker
+from taskrouter.domain.entities import Activity, Task, Worker
 from taskrouter.engine.state import WorkspaceState
 
 LIVE_STATUSES = ("pending", "reserved", "assigned", "wrapping")
@@ -70,6 +70,11 @@ def _age(now: int, since: int) -> int:
     return max(now - since, 0) // 1000
 
 
+def ordered_activities(state: WorkspaceState) -> list[Activity]:
+    """Activities in the order the API lists them, the same before and after a restart."""
+    return sorted(state.activities.values(), key=lambda a: (a.date_created, a.sid))
+
+
 def counts_channel(state: WorkspaceState, worker: Worker, channel_sid: str | None) -> bool:
     if channel_sid is None:
         return True
@@ -93,7 +98,7 @@ def worker_figures(
         n for sid, n in per_activity.items() if sid in activities and activities[sid].available
     )
     statistics = [
-        {"sid": sid, "friendly_name": activity.friendly_name, "workers": per_activity[sid]}
-        for sid, activity in activities.items()
+        {"sid": a.sid, "friendly_name": a.friendly_name, "workers": per_activity[a.sid]}
+        for a in ordered_activities(state)
     ]
     return statistics, total, available
