@@ -31,7 +31,7 @@ class Moments:
 
     def count(self, start: int, end: int) -> int:
         """How many moments fall in [start, end]."""
-        return bisect_right(self.times, end) - bisect_left(self.times, start)
+        return max(bisect_right(self.times, end) - bisect_left(self.times, start), 0)
 
     def prune(self, cutoff: int) -> None:
         del self.times[: bisect_left(self.times, cutoff)]
