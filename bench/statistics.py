@@ -118,9 +118,8 @@ async def build(service: Service, args: argparse.Namespace, now: int) -> dict[st
     # The real predicates decide membership; only workers holding the skill are offered.
     for i, queue_sid in enumerate(queue_sids):
         candidates = holders.get(f"s{i % SKILLS}", [])
-        predicate_state = state.queues[queue_sid]
-        state.index_queue(predicate_state)  # compiles the expression, no workers yet known
-        predicate = compile_expression(predicate_state.target_workers, Context.WORKER)
+        queue = state.queues[queue_sid]
+        predicate = compile_expression(queue.target_workers, Context.WORKER)
         state.membership.set_queue(
             queue_sid,
             predicate,
@@ -172,7 +171,7 @@ def history_events(built: dict[str, Any], count: int, now: int) -> list[dict[str
     workflow = new_sid(Prefix.WORKFLOW)
     bodies: list[dict[str, Any]] = []
     span = 30 * DAY_MS - 60_000
-    moments = sorted(now - span + rnd.randrange(span) for _ in range(count // 8 + 1))
+    moments = sorted(now - span + rnd.randrange(span) for _ in range(count // 5 + 1))
     seq = 0
 
     def body(kind: str, at: int, resource: str, data: dict[str, str]) -> None:
@@ -268,6 +267,10 @@ async def main() -> None:
     for body in bodies:
         history.observe(body)
     replay_s = time.perf_counter() - started
+    # As at a start: a worker with no activity event in the history is seeded with its current
+    # activity, so every worker has a timeline.
+    for worker in built["state"].workers.values():
+        history.seed_worker(worker.sid, worker.activity_sid, now - 30 * DAY_MS)
     replay_rate = len(bodies) / replay_s
     print(f"  history of {len(bodies)} events replayed in {replay_s:.1f} s")
     del bodies

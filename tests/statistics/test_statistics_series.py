@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from taskrouter.stats.history import History
 from taskrouter.stats.series import BLOCK, Durations, Moments
-from taskrouter.stats.timeline import Timeline
 
 facts = st.lists(
     st.tuples(st.integers(0, 5_000), st.integers(0, 400_000)), min_size=0, max_size=3 * BLOCK
@@ -33,26 +35,42 @@ def test_durations_answer_like_a_scan(
     assert summary.total == sum(inside)
     assert (summary.least, summary.most) == ((min(inside), max(inside)) if inside else (0, 0))
     assert series.at_most(start, end, limit) == sum(1 for v in inside if v <= limit)
-    cutoff = (start + end) // 2
+    # Pruning forgets what is older than the cutoff; windows that start at or after it are
+    # answered as before.
+    cutoff = min(start, end)
     series.prune(cutoff)
     moments.prune(cutoff)
-    kept = [value for at, value in items if at >= cutoff and start <= at <= end]
-    assert series.summary(start, end).total == sum(kept)
-    assert moments.count(start, end) == len(kept)
+    assert series.summary(start, end) == summary
+    assert series.at_most(start, end, limit) == sum(1 for v in inside if v <= limit)
+    assert moments.count(start, end) == len(inside)
+    series.add(5_000, 7)
+    later = [value for at, value in items if start <= at <= 5_000] + [7] * (start <= 5_000)
+    assert series.summary(start, 5_000).total == sum(later)
 
 
-def test_timeline_clips_stints_to_the_window() -> None:
-    timeline = Timeline()
-    timeline.change(100, "offline")
-    timeline.change(100, "offline")  # no change, no new stint
-    timeline.change(250, "available")
-    timeline.change(400, "offline")
-    assert list(timeline.stints(0, 1000)) == [
-        ("offline", 150),
-        ("available", 150),
-        ("offline", 600),
-    ]
-    assert list(timeline.stints(200, 300)) == [("offline", 50), ("available", 50)]
-    assert list(timeline.stints(500, 600)) == [("offline", 100)]
-    timeline.prune(300)
-    assert list(timeline.stints(300, 500)) == [("available", 100), ("offline", 100)]
+def test_activity_stints_are_clipped_to_the_window() -> None:
+    history = History("WS")
+
+    def change(at: int, worker: str, activity: str) -> None:
+        data = {"WorkerSid": worker, "WorkerActivitySid": activity}
+        history.observe({"event_type": "worker.activity.update", "event_date_ms": at, "data": data})
+
+    history.seed_worker("WK1", "offline", 100)
+    change(100, "WK1", "offline")  # no change, no new stint
+    change(250, "WK1", "available")
+    change(400, "WK1", "offline")
+    history.seed_worker("WK2", "available", 0)
+
+    def stints(start: int, end: int, workers: tuple[str, ...] = ("WK1",)) -> dict[str, Any]:
+        found = history.activity_stints(workers, start, end)
+        return {k: (v.count, v.total, v.least, v.most) for k, v in found.items()}
+
+    assert stints(0, 1000) == {"offline": (2, 750, 150, 600), "available": (1, 150, 150, 150)}
+    assert stints(200, 300) == {"offline": (1, 50, 50, 50), "available": (1, 50, 50, 50)}
+    assert stints(500, 600) == {"offline": (1, 100, 100, 100)}
+    assert stints(500, 600, ("WK1", "WK2", "WK3")) == {
+        "offline": (1, 100, 100, 100),
+        "available": (1, 100, 100, 100),
+    }
+    history.prune(300)
+    assert stints(300, 500) == {"available": (1, 100, 100, 100), "offline": (1, 100, 100, 100)}

@@ -41,11 +41,14 @@ class Service:
 
     async def start(self, *, deliver: bool = False) -> None:
         """Open the store and load; `deliver` (the serving process only, not a CLI command)
-        also runs the event delivery loop and the event retention sweep."""
+        also replays the retained history for statistics and runs the event delivery loop and
+        the event retention sweep."""
         await self.runtime.store.open()
         await self.runtime.load()
         await self.runtime.events.open(self.runtime.workspaces.values())
-        await self.statistics.rebuild()
+        if deliver:
+            # Only a serving process answers statistics; a CLI command need not replay.
+            await self.statistics.rebuild()
         if deliver:
             await self.runtime.events.start_background(
                 # A callable: a failed commit makes the runtime load a fresh dict.

@@ -14,6 +14,7 @@ timeout cancels reservations in the old queue and enters the next one in one com
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -235,24 +236,36 @@ class History:
         self, worker_sids: Iterable[str], start: int, end: int
     ) -> dict[str, Summary]:
         """Per activity sid: the stints the given workers spent in it inside the window."""
-        out: dict[str, Summary] = {}
+        # [count, total, least, most] per activity; inlined, since every worker is visited.
+        acc: dict[str, list[int]] = {}
         timelines = self.timelines
         for sid in worker_sids:
             timeline = timelines.get(sid)
             if timeline is None:
                 continue
-            for activity, length in timeline.stints(start, end):
-                summary = out.get(activity)
-                if summary is None:
-                    out[activity] = Summary(1, length, length, length)
-                else:
-                    summary.count += 1
-                    summary.total += length
-                    if length < summary.least:
-                        summary.least = length
-                    if length > summary.most:
-                        summary.most = length
-        return out
+            times = timeline.times
+            activities = timeline.activities
+            last = len(times) - 1
+            k = max(bisect_right(times, start) - 1, 0)
+            while k <= last:
+                began = times[k]
+                if began >= end:
+                    break
+                ended = times[k + 1] if k < last else end
+                length = (ended if ended < end else end) - (began if began > start else start)
+                if length > 0:
+                    figures = acc.get(activities[k])
+                    if figures is None:
+                        acc[activities[k]] = [1, length, length, length]
+                    else:
+                        figures[0] += 1
+                        figures[1] += length
+                        if length < figures[2]:
+                            figures[2] = length
+                        if length > figures[3]:
+                            figures[3] = length
+                k += 1
+        return {activity: Summary(*figures) for activity, figures in acc.items()}
 
 
 def _iso_ms(text: str | None) -> int | None:

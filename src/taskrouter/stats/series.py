@@ -119,11 +119,18 @@ class Durations:
                 self.block_sorted.append(array("q", sorted(chunk)))
 
     def prune(self, cutoff: int) -> None:
-        drop = bisect_left(self.times, cutoff)
-        if drop:
+        """Drop the whole blocks older than `cutoff`, so nothing needs recomputing; the few
+        older values left lie before every window the service accepts."""
+        blocks = bisect_left(self.times, cutoff) // BLOCK
+        if blocks:
+            drop = blocks * BLOCK
             del self.times[:drop]
             del self.values[:drop]
-            self._rebuild()
+            # running totals stay valid as differences
+            del self.running[:drop]
+            del self.block_min[:blocks]
+            del self.block_max[:blocks]
+            del self.block_sorted[:blocks]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Index range [i, j) of the moments in [start, end]."""
