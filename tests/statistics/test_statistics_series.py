@@ -74,3 +74,28 @@ def test_activity_stints_are_clipped_to_the_window() -> None:
     }
     history.prune(300)
     assert stints(300, 500) == {"available": (1, 100, 100, 100), "offline": (1, 100, 100, 100)}
+
+
+changes = st.lists(
+    st.tuples(
+        st.sampled_from(["WK1", "WK2", "WK3"]), st.integers(0, 1_000), st.sampled_from("abc")
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(changes, window)
+def test_all_workers_answer_like_each_worker_visited(
+    moves: list[tuple[str, int, str]], bounds: tuple[int, int]
+) -> None:
+    """The shortcut for workers who did not change inside the window gives what visiting every
+    worker gives."""
+    history = History("WS")
+    for worker, at, activity in moves:
+        data = {"WorkerSid": worker, "WorkerActivitySid": activity}
+        history.observe({"event_type": "worker.activity.update", "event_date_ms": at, "data": data})
+    history.seed_worker("WK4", "a", 10)
+    start, end = sorted(bounds)
+    every = history.activity_stints(["WK1", "WK2", "WK3", "WK4"], start, end)
+    assert history.activity_stints(None, start, end) == every

@@ -139,8 +139,7 @@ def worker_figures(
             out[kind] = history.count(history.workspace_sid, kind, channel, start, end)
         else:
             out[kind] = sum(history.count(w, kind, channel, start, end) for w in worker_sids)
-    sids: Iterable[str] = history.timelines.keys() if worker_sids is None else worker_sids
-    stints = history.activity_stints(sids, start, end)
+    stints = history.activity_stints(worker_sids, start, end)
     out["activity_durations"] = [
         {
             "sid": activity.sid,

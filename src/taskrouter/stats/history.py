@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sortedcontainers import SortedList
+
 from taskrouter.stats.series import Durations, Moments, Summary
 from taskrouter.stats.timeline import Timeline
 
@@ -67,6 +69,11 @@ class History:
         self.moments: dict[tuple[str, str], dict[str, Moments]] = {}
         self.waits: dict[tuple[str, str], dict[str, Durations]] = {}
         self.timelines: dict[str, Timeline] = {}
+        # Every worker's latest change, so that the workers who did not change inside a
+        # window (most of them, for short windows) are counted per activity without a visit.
+        self._latest: dict[str, tuple[int, str]] = {}
+        self._recent: SortedList = SortedList()  # (time of latest change, worker sid)
+        self._settled: dict[str, SortedList] = {}  # activity sid -> latest-change times
         self._tasks: dict[str, _Task] = {}
 
     # -- appending -----------------------------------------------------------------------------
@@ -159,6 +166,7 @@ class History:
             return
         if kind == "worker.deleted":
             self.timelines.pop(worker_sid, None)
+            self._relatest(worker_sid)
             return
         activity = data.get("WorkerActivitySid")
         if not activity or kind not in ("worker.created", "worker.activity.update"):
@@ -171,12 +179,33 @@ class History:
             if previous and spent and spent.isdigit():
                 timeline.change(at - int(spent), previous)
         timeline.change(at, activity)
+        self._relatest(worker_sid)
 
     def seed_worker(self, worker_sid: str, activity_sid: str, since: int) -> None:
         """A worker with no retained activity event has been in its activity since `since`."""
         if worker_sid not in self.timelines:
             timeline = self.timelines[worker_sid] = Timeline()
             timeline.change(since, activity_sid)
+            self._relatest(worker_sid)
+
+    def _relatest(self, worker_sid: str) -> None:
+        timeline = self.timelines.get(worker_sid)
+        latest = (
+            (timeline.times[-1], timeline.activities[-1])
+            if timeline is not None and len(timeline.times)
+            else None
+        )
+        before = self._latest.get(worker_sid)
+        if before == latest:
+            return
+        if before is not None:
+            self._recent.remove((before[0], worker_sid))
+            self._settled[before[1]].remove(before[0])
+            del self._latest[worker_sid]
+        if latest is not None:
+            self._latest[worker_sid] = latest
+            self._recent.add((latest[0], worker_sid))
+            self._settled.setdefault(latest[1], SortedList()).add(latest[0])
 
     def prune(self, cutoff: int) -> None:
         """Forget facts older than `cutoff` (the retention boundary)."""
@@ -233,11 +262,21 @@ class History:
         return below, above
 
     def activity_stints(
-        self, worker_sids: Iterable[str], start: int, end: int
+        self, worker_sids: Iterable[str] | None, start: int, end: int
     ) -> dict[str, Summary]:
-        """Per activity sid: the stints the given workers spent in it inside the window."""
-        # [count, total, least, most] per activity; inlined, since every worker is visited.
+        """Per activity sid: the stints the given workers (None: all) spent in it inside the
+        window."""
+        # [count, total, least, most] per activity.
         acc: dict[str, list[int]] = {}
+        if worker_sids is None:
+            # Who has not changed since `start` spent the whole window in one activity.
+            length = end - start
+            if length > 0:
+                for activity, times in self._settled.items():
+                    settled = times.bisect_right(start)
+                    if settled:
+                        acc[activity] = [settled, settled * length, length, length]
+            worker_sids = [sid for _, sid in self._recent.irange((start + 1, ""))]
         timelines = self.timelines
         for sid in worker_sids:
             timeline = timelines.get(sid)
