@@ -310,8 +310,8 @@ async def main() -> None:
         line = []
         for name, timings in figures.items():
             results.setdefault(name, []).append(p99(timings))
-            line.append(f"{name.removesuffix('_p99_ms')} {p99(timings):.2f}")
-        print(f"  run {run + 1} p99 ms: " + ", ".join(line))
+            line.append(f"{name.removesuffix('_p99_ms')} {median(timings):.2f}/{p99(timings):.2f}")
+        print(f"  run {run + 1} median/p99 ms: " + ", ".join(line))
     await service.stop()
 
     targets = {

@@ -188,7 +188,7 @@ class Statistics:
         workers = state.workers
         members = state.membership.members.get(queue_sid, set())
         activity, total, available = realtime.worker_figures(
-            state, (workers[sid] for sid in members if sid in workers), channel_sid
+            state, filter(None, map(workers.get, members)), channel_sid
         )
         out["activity_statistics"] = activity
         out["total_eligible_workers"] = total

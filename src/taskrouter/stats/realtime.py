@@ -8,7 +8,9 @@ is switched off (unavailable, or capacity 0).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from taskrouter.domain.entities import Activity, Task, Worker
@@ -86,19 +88,22 @@ def worker_figures(
     state: WorkspaceState, workers: Iterable[Worker], channel_sid: str | None
 ) -> tuple[list[dict[str, Any]], int, int]:
     """(activity_statistics, workers counted, of them in an available activity)."""
-    per_activity = dict.fromkeys(state.activities, 0)
-    total = 0
-    for worker in workers:
-        if channel_sid is not None and not counts_channel(state, worker, channel_sid):
-            continue
-        total += 1
-        per_activity[worker.activity_sid] = per_activity.get(worker.activity_sid, 0) + 1
+    if channel_sid is None:
+        # Counted in C: a queue's figures are asked for often, 50 at a time in bulk.
+        per_activity = Counter(map(_activity_of, workers))
+    else:
+        per_activity = Counter(
+            w.activity_sid for w in workers if counts_channel(state, w, channel_sid)
+        )
     activities = state.activities
     available = sum(
         n for sid, n in per_activity.items() if sid in activities and activities[sid].available
     )
     statistics = [
-        {"sid": a.sid, "friendly_name": a.friendly_name, "workers": per_activity[a.sid]}
+        {"sid": a.sid, "friendly_name": a.friendly_name, "workers": per_activity.get(a.sid, 0)}
         for a in ordered_activities(state)
     ]
-    return statistics, total, available
+    return statistics, sum(per_activity.values()), available
+
+
+_activity_of = attrgetter("activity_sid")
