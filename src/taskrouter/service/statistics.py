@@ -44,21 +44,23 @@ class Statistics:
     # -- start ---------------------------------------------------------------------------------
 
     async def rebuild(self) -> None:
-        """Replay the retained event log into each workspace's history."""
+        """Replay the retained event log, in commit order, into each workspace's history."""
         rt = self._rt
         now = rt.clock.now_ms()
         cutoff = now - rt.stats.retention_ms
+        histories = {sid: History(sid) for sid in rt.workspaces}
+        after = Prefix.EVENT.value
+        while True:
+            bodies = await rt.events.archive.replay(after, REPLAY_BATCH)
+            for body in bodies:
+                history = histories.get(body["workspace_sid"])
+                if history is not None and body["event_date_ms"] >= cutoff:
+                    history.observe(body)
+            if len(bodies) < REPLAY_BATCH:
+                break
+            after = bodies[-1]["sid"]
         for sid, state in rt.workspaces.items():
-            history = rt.stats.histories[sid] = History(sid)
-            after = Prefix.EVENT.value
-            while True:
-                bodies = await rt.events.archive.after(sid, after, REPLAY_BATCH)
-                for body in bodies:
-                    if body["event_date_ms"] >= cutoff:
-                        history.observe(body)
-                if len(bodies) < REPLAY_BATCH:
-                    break
-                after = bodies[-1]["sid"]
+            history = rt.stats.histories[sid] = histories[sid]
             for worker in state.workers.values():
                 history.seed_worker(
                     worker.sid, worker.activity_sid, max(worker.date_status_changed, cutoff)
