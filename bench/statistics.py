@@ -173,14 +173,11 @@ def history_events(built: dict[str, Any], count: int, now: int) -> list[dict[str
     bodies: list[dict[str, Any]] = []
     span = 30 * DAY_MS - 60_000
     moments = sorted(now - span + rnd.randrange(span) for _ in range(count // 5 + 1))
-    seq = 0
 
     def body(kind: str, at: int, resource: str, data: dict[str, str]) -> None:
-        nonlocal seq
-        seq += 1
         bodies.append(
             {
-                "sid": f"EV{seq:032x}",
+                "sid": "",
                 "account_sid": built["account"],
                 "workspace_sid": ws,
                 "event_type": kind,
@@ -232,6 +229,9 @@ def history_events(built: dict[str, Any], count: int, now: int) -> list[dict[str
                 },
             )
     bodies.sort(key=lambda b: b["event_date_ms"])
+    # SIDs follow commit order, as the event log hands them out.
+    for seq, body in enumerate(bodies, 1):
+        body["sid"] = f"EV{seq:032x}"
     return bodies[:count]
 
 

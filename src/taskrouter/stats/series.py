@@ -83,7 +83,7 @@ class Durations:
             index = bisect_right(times, at)
             times.insert(index, at)
             self.values.insert(index, value)
-            self._rebuild()
+            self._rebuild(index)
             return
         index = len(times)
         times.append(at)
@@ -101,17 +101,21 @@ class Durations:
         if index % BLOCK == BLOCK - 1:
             self.block_sorted.append(array("q", sorted(self.values[index - BLOCK + 1 :])))
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, index: int) -> None:
+        """Recompute totals and blocks from `index` on (a late moment was inserted there);
+        a moment only a little late costs only the tail after it."""
         values = self.values
-        self.running = array("q", [0])
-        total = 0
-        for value in values:
+        block = index // BLOCK
+        first = block * BLOCK
+        del self.running[first + 1 :]
+        total = self.running[first]
+        for value in values[first:]:
             total += value
             self.running.append(total)
-        self.block_min = array("q")
-        self.block_max = array("q")
-        self.block_sorted = []
-        for start in range(0, len(values), BLOCK):
+        del self.block_min[block:]
+        del self.block_max[block:]
+        del self.block_sorted[block:]
+        for start in range(first, len(values), BLOCK):
             chunk = values[start : start + BLOCK]
             self.block_min.append(min(chunk))
             self.block_max.append(max(chunk))
