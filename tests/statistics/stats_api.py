@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,8 +49,6 @@ class Api:
         )
 
     def post_json(self, tail: str, body: Any) -> Any:
-        import json
-
         response = self.post_raw(tail, json.dumps(body), "application/json")
         assert response.status_code == 200, f"POST {tail}: {response.status_code} {response.text}"
         return response.json()

@@ -33,10 +33,9 @@ Seconds after `t0` (the moment the workspace was built), with the clock moved on
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from routing.helpers import World, config
+from routing.helpers import World, config, iso
 
 
 @dataclass
@@ -62,8 +61,6 @@ class Timeline:
             self.world.advance((target - now) / 1000)
 
     def iso(self, seconds: int) -> str:
-        from routing.helpers import iso
-
         return iso(self.t0_ms + seconds * 1000).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -163,5 +160,5 @@ def _build(world: World) -> Timeline:
     line.at(170)
     task("T7", "F1", "chat", 9)
     line.at(180)
-    assert json.dumps(world.status(line.tasks["T7"])) == '"reserved"'
+    assert world.status(line.tasks["T7"]) == "reserved"
     return line

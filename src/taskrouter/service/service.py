@@ -49,7 +49,6 @@ class Service:
         if deliver:
             # Only a serving process answers statistics; a CLI command need not replay.
             await self.statistics.rebuild()
-        if deliver:
             await self.runtime.events.start_background(
                 # A callable: a failed commit makes the runtime load a fresh dict.
                 workspaces=lambda: self.runtime.workspaces,
