@@ -137,6 +137,17 @@ class EventArchive:
         )
         return [_body(r) for r in await self._read(text, sql.params)]
 
+    async def replay(self, after_sid: str, limit: int) -> list[dict[str, Any]]:
+        """Events of every workspace after `after_sid`, oldest first (statistics replay at
+        start). Plain `ORDER BY sid` walks the primary key on both backends: event SIDs are
+        "EV" and lowercase hex of one length, which every collation orders by code point."""
+        sql = _Sql(self._postgres)
+        text = (
+            f"SELECT sid, body FROM events WHERE sid > {sql.bind(after_sid)}"
+            f" ORDER BY sid ASC LIMIT {sql.bind(limit)}"
+        )
+        return [_body(r) for r in await self._read(text, sql.params)]
+
     async def expired(self, cutoff_ms: int, workspace_sid: str | None, limit: int) -> list[str]:
         """SIDs of events older than `cutoff_ms` (one workspace's, or any)."""
         sql = _Sql(self._postgres)

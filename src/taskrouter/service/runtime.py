@@ -33,6 +33,7 @@ from taskrouter.events.log import Emitted
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.system import EventSystem
 from taskrouter.service import records
+from taskrouter.stats.book import StatsBook
 from taskrouter.store import Change, Store
 
 log = logging.getLogger("taskrouter.service")
@@ -54,6 +55,8 @@ class Runtime:
         self.workspaces: dict[str, WorkspaceState] = {}
         # Event log, outbox delivery, live streams and retention (taskrouter.events).
         self.events = EventSystem(store, clock, events)
+        # Live task indexes and retained history for statistics (taskrouter.stats).
+        self.stats = StatsBook(self.events.settings.retention_ms)
 
     def attach_engine(self, state: WorkspaceState) -> WorkspaceEngine:
         engine = WorkspaceEngine(state, self.clock)
@@ -84,6 +87,12 @@ class Runtime:
             await self.commit(batch)
         if recorded is not None:
             self.events.committed(recorded)
+        self.stats.committed(
+            state.sid,
+            outcome.tasks.values(),
+            recorded.events if recorded is not None else (),
+            self.clock.now_ms(),
+        )
 
     async def commit(self, changes: Sequence[Change]) -> None:
         try:
@@ -157,6 +166,7 @@ class Runtime:
         for sid, state in workspaces.items():
             self.attach_engine(state).restore(tasks[sid], reservations[sid])
         self.workspaces = workspaces
+        self.stats.reload(workspaces.values())
 
     async def _rows(self, table: str) -> list[dict[str, Any]]:
         rows = await self.store.load(table)

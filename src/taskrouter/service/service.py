@@ -16,6 +16,7 @@ from taskrouter.service.live_tasks import LiveTasks
 from taskrouter.service.lookup import Lookup
 from taskrouter.service.queues import TaskQueues
 from taskrouter.service.runtime import Runtime
+from taskrouter.service.statistics import Statistics
 from taskrouter.service.task_type_availability import TaskTypeAvailability
 from taskrouter.service.tasks import Reservations, Tasks
 from taskrouter.service.worker_tokens import WorkerTokens
@@ -51,14 +52,18 @@ class Service:
         self.live_tasks = LiveTasks(self.runtime)
         self.task_type_availability = TaskTypeAvailability(self.runtime)
         self.figures = Figures(self.runtime)
+        self.statistics = Statistics(self.runtime, self.workers)
 
     async def start(self, *, deliver: bool = False) -> None:
         """Open the store and load; `deliver` (the serving process only, not a CLI command)
-        also runs the event delivery loop and the event retention sweep."""
+        also replays the retained history for statistics and runs the event delivery loop and
+        the event retention sweep."""
         await self.runtime.store.open()
         await self.runtime.load()
         await self.runtime.events.open(self.runtime.workspaces.values())
         if deliver:
+            # Only a serving process answers statistics; a CLI command need not replay.
+            await self.statistics.rebuild()
             await self.runtime.events.start_background(
                 # A callable: a failed commit makes the runtime load a fresh dict.
                 workspaces=lambda: self.runtime.workspaces,

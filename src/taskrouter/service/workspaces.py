@@ -221,6 +221,7 @@ class Workspaces:
         await self._rt.commit_with_engine(
             state, changes, [Emitted("workspace.deleted", state.workspace)]
         )
+        self._rt.stats.forget(sid)
 
 
 def _events_filter(value: str | None) -> str | None:

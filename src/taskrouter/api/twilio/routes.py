@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from taskrouter.api.dispatch import Endpoint
-from taskrouter.api.twilio import events, queues, tasks, workers, workflows, workspaces
+from taskrouter.api.twilio import (
+    events,
+    queues,
+    statistics,
+    tasks,
+    workers,
+    workflows,
+    workspaces,
+)
 
 WS = "/v1/Workspaces/{WorkspaceSid}"
 
@@ -48,6 +56,43 @@ table: list[tuple[str, str, Endpoint]] = [
     ("GET", f"{WS}/Workflows/{{Sid}}", workflows.fetch_workflow),
     ("POST", f"{WS}/Workflows/{{Sid}}", workflows.update_workflow),
     ("DELETE", f"{WS}/Workflows/{{Sid}}", workflows.delete_workflow),
+    # Statistics: literal segments (TaskQueues/Statistics, Workers/Statistics, ...) are
+    # matched before {Sid}.
+    ("GET", f"{WS}/Statistics", statistics.workspace_statistics),
+    ("GET", f"{WS}/RealTimeStatistics", statistics.workspace_real_time_statistics),
+    ("GET", f"{WS}/CumulativeStatistics", statistics.workspace_cumulative_statistics),
+    ("GET", f"{WS}/TaskQueues/Statistics", statistics.list_task_queues_statistics),
+    (
+        "POST",
+        f"{WS}/TaskQueues/RealTimeStatistics",
+        statistics.bulk_task_queue_real_time_statistics,
+    ),
+    ("GET", f"{WS}/TaskQueues/{{TaskQueueSid}}/Statistics", statistics.task_queue_statistics),
+    (
+        "GET",
+        f"{WS}/TaskQueues/{{TaskQueueSid}}/RealTimeStatistics",
+        statistics.task_queue_real_time_statistics,
+    ),
+    (
+        "GET",
+        f"{WS}/TaskQueues/{{TaskQueueSid}}/CumulativeStatistics",
+        statistics.task_queue_cumulative_statistics,
+    ),
+    ("GET", f"{WS}/Workflows/{{WorkflowSid}}/Statistics", statistics.workflow_statistics),
+    (
+        "GET",
+        f"{WS}/Workflows/{{WorkflowSid}}/RealTimeStatistics",
+        statistics.workflow_real_time_statistics,
+    ),
+    (
+        "GET",
+        f"{WS}/Workflows/{{WorkflowSid}}/CumulativeStatistics",
+        statistics.workflow_cumulative_statistics,
+    ),
+    ("GET", f"{WS}/Workers/Statistics", statistics.workers_statistics),
+    ("GET", f"{WS}/Workers/RealTimeStatistics", statistics.workers_real_time_statistics),
+    ("GET", f"{WS}/Workers/CumulativeStatistics", statistics.workers_cumulative_statistics),
+    ("GET", f"{WS}/Workers/{{WorkerSid}}/Statistics", statistics.worker_statistics),
     ("GET", f"{WS}/Tasks", tasks.list_tasks),
     ("POST", f"{WS}/Tasks", tasks.create_task),
     ("GET", f"{WS}/Tasks/{{Sid}}", tasks.fetch_task),
