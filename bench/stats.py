@@ -13,18 +13,10 @@ request is a call on the service layer plus serialising its answer:
 Also: how fast the history replays from the event log in the store at start (events/s; read,
 decoded and observed), and resident memory once built.
 
-Usage: python bench/statistics.py [--scale 1.0]   (e.g. --scale 0.05 for a quick run)
+Usage: python bench/stats.py [--scale 1.0]   (e.g. --scale 0.05 for a quick run)
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# This file is named like the standard library's `statistics`; run as a script its folder comes
-# first on sys.path and would shadow it for every module imported after.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
 
 import argparse
 import asyncio
@@ -35,6 +27,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
