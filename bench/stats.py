@@ -35,7 +35,6 @@ import orjson
 from taskrouter.domain.clock import iso8601
 from taskrouter.domain.entities import Task, Worker
 from taskrouter.domain.sids import Prefix, new_sid
-from taskrouter.expressions import Context, compile_expression
 from taskrouter.service.queues import QueueFields
 from taskrouter.service.service import Service
 from taskrouter.service.statistics import Span
@@ -97,7 +96,6 @@ async def build(service: Service, args: argparse.Namespace, now: int) -> dict[st
     print(f"  {args.queues} queues in {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
-    holders: dict[str, list[str]] = {}
     for i in range(args.workers):
         skills = [f"s{rnd.randrange(SKILLS)}" for _ in range(6)]
         sid = new_sid(Prefix.WORKER)
@@ -115,18 +113,11 @@ async def build(service: Service, args: argparse.Namespace, now: int) -> dict[st
         state.workers[sid] = worker
         state.worker_names[worker.friendly_name] = sid
         state.worker_channels[sid] = {}
-        for skill in set(skills):
-            holders.setdefault(skill, []).append(sid)
-    # The real predicates decide membership; only workers holding the skill are offered.
-    for i, queue_sid in enumerate(queue_sids):
-        candidates = holders.get(f"s{i % SKILLS}", [])
-        queue = state.queues[queue_sid]
-        predicate = compile_expression(queue.target_workers, Context.WORKER)
-        state.membership.set_queue(
-            queue_sid,
-            predicate,
-            ((sid, state.workers[sid].parsed_attributes) for sid in candidates),
-        )
+    # Membership as the server keeps it: every worker indexed, then every queue evaluated.
+    for worker in state.workers.values():
+        state.index_worker(worker)
+    for queue_sid in queue_sids:
+        state.index_queue(state.queues[queue_sid])
     print(f"  {args.workers} workers and membership in {time.perf_counter() - started:.1f} s")
 
     # Live tasks, straight into the engine and the live index.
