@@ -63,6 +63,23 @@ def build_parser() -> argparse.ArgumentParser:
     key_create.add_argument("--account", required=True, help="the owning account's AC SID")
     key_create.add_argument("--friendly-name", default="")
 
+    check = with_database(
+        commands.add_parser(
+            "check",
+            help="audit a database for broken invariants (exit 1 if any remain)",
+            description="Audit a database, with its server running or stopped, for broken"
+            " invariants. --repair fixes what it safely can; run it with the server stopped.",
+        )
+    )
+    check.add_argument("--repair", action="store_true", help="fix what can be fixed safely")
+    check.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=5.0,
+        help="a deadline overdue by more than this counts as missed (default 5)",
+    )
+    check.add_argument("--json", action="store_true", help="print one JSON report")
+
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="action", metavar="ACTION", required=True
     )
@@ -78,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return serve(args)
+    if args.command == "check":
+        return asyncio.run(_check(args))
     return asyncio.run(_admin(args))
 
 
@@ -115,6 +134,33 @@ def serve(args: argparse.Namespace) -> int:
 def _make_sqlite_folder(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _check(args: argparse.Namespace) -> int:
+    from taskrouter.service.check import check_store
+    from taskrouter.store import open_store
+
+    database = _database(args)
+    report = await check_store(
+        open_store(database),
+        fix=args.repair,
+        deadline_grace_ms=int(args.grace_seconds * 1000),
+    )
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        for located in report.findings:
+            print(f"found: {located.workspace_sid} {located.finding.kind}: {located.finding}")
+        for repair in report.repairs:
+            print(f"repaired: {repair['workspace_sid']} {repair['message']}")
+        if args.repair:
+            for located in report.remaining:
+                print(f"remains: {located.workspace_sid} {located.finding.kind}: {located.finding}")
+        print(
+            f"{len(report.findings)} findings, {len(report.repairs)} repairs,"
+            f" {len(report.remaining)} remaining"
+        )
+    return 0 if not report.remaining else 1
 
 
 async def _admin(args: argparse.Namespace) -> int:

@@ -100,8 +100,9 @@ class Runtime:
             raise NotFound(f"The requested resource /Workspaces/{workspace_sid} was not found")
         return state
 
-    async def load(self) -> None:
-        """Rebuild everything from the store (start, and after a failed commit)."""
+    async def load(self, *, settle: bool = True) -> None:
+        """Rebuild everything from the store (start, and after a failed commit); `settle=False`
+        leaves pending tasks unmatched, as stored (see `WorkspaceEngine.restore`)."""
         self.accounts = {
             r["sid"]: Account.from_record(r["body"]) for r in await self._rows("accounts")
         }
@@ -154,7 +155,7 @@ class Runtime:
             if reservation.workspace_sid in reservations:
                 reservations[reservation.workspace_sid].append(reservation)
         for sid, state in workspaces.items():
-            self.attach_engine(state).restore(tasks[sid], reservations[sid])
+            self.attach_engine(state).restore(tasks[sid], reservations[sid], settle=settle)
         self.workspaces = workspaces
 
     async def _rows(self, table: str) -> list[dict[str, Any]]:
