@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -47,6 +46,41 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--public-url", help="base URL that links and paging URLs point at")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=os.environ.get("TASKROUTER_LOG_FORMAT", "text"),
+        help="text, or json: one JSON object per line (default: $TASKROUTER_LOG_FORMAT, else text)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log one line per request (method, route, status, time)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        help="refuse larger request bodies with 413"
+        " (default: $TASKROUTER_MAX_BODY_BYTES, else 1 MiB)",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=float,
+        help="requests per second per account, 0 for none"
+        " (default: $TASKROUTER_RATE_LIMIT, else 0)",
+    )
+    serve.add_argument(
+        "--rate-burst",
+        type=int,
+        help="requests an idle account may make at once (default: $TASKROUTER_RATE_BURST, else"
+        " the rate)",
+    )
+    serve.add_argument(
+        "--audit-interval",
+        type=float,
+        help="seconds between self-audits, 0 for none"
+        " (default: $TASKROUTER_AUDIT_INTERVAL, else 60)",
+    )
 
     accounts = commands.add_parser("accounts", help="manage accounts").add_subparsers(
         dest="action", metavar="ACTION", required=True
@@ -102,14 +136,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     from taskrouter.app import create_app
+    from taskrouter.limits import ServerLimits
+    from taskrouter.logs import configure
     from taskrouter.server import run_server
     from taskrouter.service.service import Service
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # Migration chatter is not news on every start; failures still show.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure(args.log_level, args.log_format)
+    try:
+        limits = ServerLimits.from_env(
+            max_body_bytes=args.max_body_bytes,
+            rate_per_second=args.rate_limit,
+            rate_burst=args.rate_burst,
+            audit_interval_s=args.audit_interval,
+        )
+    except ValueError as exc:
+        print(f"taskrouter serve: {exc}", file=sys.stderr)
+        return 2
     database = _database(args)
     _make_sqlite_folder(database)
 
@@ -126,7 +168,13 @@ def serve(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    app = create_app(database, public_url=args.public_url, bootstrap=bootstrap)
+    app = create_app(
+        database,
+        public_url=args.public_url,
+        bootstrap=bootstrap,
+        limits=limits,
+        log_requests=args.access_log,
+    )
     run_server(app, args.host, args.port)
     return 0
 

@@ -8,8 +8,8 @@ rebuilt from the store so it never shows what was not written.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from taskrouter.domain.clock import Clock
 from taskrouter.domain.entities import (
@@ -27,13 +27,16 @@ from taskrouter.domain.entities import (
 )
 from taskrouter.domain.errors import NotFound
 from taskrouter.domain.workflow_config import parse_configuration
-from taskrouter.engine.engine import WorkspaceEngine
+from taskrouter.engine.engine import Outcome, WorkspaceEngine
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.log import Emitted
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.system import EventSystem
 from taskrouter.service import records
 from taskrouter.store import Change, Store
+
+if TYPE_CHECKING:
+    from taskrouter.limits import RateLimiter
 
 log = logging.getLogger("taskrouter.service")
 
@@ -54,6 +57,10 @@ class Runtime:
         self.workspaces: dict[str, WorkspaceState] = {}
         # Event log, outbox delivery, live streams and retention (taskrouter.events).
         self.events = EventSystem(store, clock, events)
+        # Set by the serving process when a request rate is configured (taskrouter.limits).
+        self.rate_limiter: RateLimiter | None = None
+        # Called with each command's outcome once it is durable (metrics count from it).
+        self.observers: list[Callable[[Outcome], None]] = []
 
     def attach_engine(self, state: WorkspaceState) -> WorkspaceEngine:
         engine = WorkspaceEngine(state, self.clock)
@@ -84,6 +91,8 @@ class Runtime:
             await self.commit(batch)
         if recorded is not None:
             self.events.committed(recorded)
+        for observe in self.observers:
+            observe(outcome)
 
     async def commit(self, changes: Sequence[Change]) -> None:
         try:
