@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--access-log",
         action="store_true",
-        help="log one line per request (method, route, status, time)",
+        default=os.environ.get("TASKROUTER_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
+        help="log one line per request: method, route, status, time (or $TASKROUTER_ACCESS_LOG)",
     )
     serve.add_argument(
         "--max-body-bytes",

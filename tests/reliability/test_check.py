@@ -8,20 +8,19 @@ leave the rest reported, and a server started afterwards must find the repaired 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reliability.damage import corrupt, row, second_acceptance
 from support.http_api import Api, Workspace, make_workspace
 from support.server import TaskrouterServer, new_account, run_cli
 from taskrouter.domain.entities import Reservation, Task, Worker
 from taskrouter.domain.sids import Prefix, new_sid
 from taskrouter.service import records
-from taskrouter.store import Change, Delete, open_store
+from taskrouter.store import Change, Delete
 
 
 def _reservations(api: Api, ws: Workspace, task_sid: str) -> list[dict[str, Any]]:
@@ -42,20 +41,6 @@ def _accept(api: Api, ws: Workspace, task_sid: str) -> dict[str, Any]:
         f"{ws.path}/Tasks/{task_sid}/Reservations/{reservation['sid']}",
         ReservationStatus="accepted",
     )
-
-
-async def _rewrite(url: str, edit: Callable[[Any], Any]) -> None:
-    store = open_store(url)
-    await store.open()
-    try:
-        changes: list[Change] = await edit(store)
-        await store.commit(changes)
-    finally:
-        await store.close()
-
-
-def corrupt(url: str, edit: Callable[[Any], Any]) -> None:
-    asyncio.run(_rewrite(url, edit))
 
 
 def _check(url: str, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -122,11 +107,7 @@ def test_check_finds_and_repairs_damage(database_url: str, tmp_path: Path) -> No
 
         changes: list[Change] = []
         # A second accepted reservation for a task already assigned.
-        first = (await store.query("reservations", {"task_sid": d1}))[0]
-        second = Reservation.from_record(first["body"])
-        second.sid = new_sid(Prefix.RESERVATION)
-        second.worker_sid = double.workers[1]
-        changes.append(records.put(second))
+        changes.extend(await second_acceptance(d1, double.workers[1])(store))
         # Two accepted tasks on one worker of a single-tasking workspace.
         moved = await entity(Reservation, "reservations", o2_reservation["sid"])
         moved.worker_sid = o1_reservation["worker_sid"]
@@ -210,19 +191,8 @@ def test_check_finds_and_repairs_damage(database_url: str, tmp_path: Path) -> No
     finally:
         api.close()
         server.stop()
-    orphan_row = asyncio.run(_get(database_url, "reservations", x1_reservation["sid"]))
+    orphan_row = row(database_url, "reservations", x1_reservation["sid"])
     assert orphan_row["reservation_status"] == "completed"
-
-
-async def _get(url: str, table: str, sid: str) -> dict[str, Any]:
-    store = open_store(url)
-    await store.open()
-    try:
-        row = await store.get(table, sid)
-    finally:
-        await store.close()
-    assert row is not None
-    return row
 
 
 def test_check_prints_findings_for_people(database_url: str, tmp_path: Path) -> None:
