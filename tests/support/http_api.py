@@ -84,10 +84,17 @@ def make_workspace(
     multi_task: bool = False,
     reservation_timeout: int | None = None,
     available: bool = True,
+    event_callback_url: str | None = None,
 ) -> Workspace:
     """A workspace from the FIFO template (one queue taking everyone, one workflow) with
     `workers` workers, Available unless told otherwise."""
-    ws = api.post("/v1/Workspaces", FriendlyName=name, Template="FIFO", MultiTaskEnabled=multi_task)
+    ws = api.post(
+        "/v1/Workspaces",
+        FriendlyName=name,
+        Template="FIFO",
+        MultiTaskEnabled=multi_task,
+        EventCallbackUrl=event_callback_url,
+    )
     path = f"/v1/Workspaces/{ws['sid']}"
     activities = {a["friendly_name"]: a["sid"] for a in api.get(f"{path}/Activities")["activities"]}
     queue = api.get(f"{path}/TaskQueues")["task_queues"][0]["sid"]

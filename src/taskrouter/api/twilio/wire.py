@@ -137,6 +137,20 @@ def server_error_response() -> Response:
     return json_response(body, 500)
 
 
+# Seconds a client is asked to wait when the database is unavailable.
+UNAVAILABLE_RETRY_AFTER_S = 1
+
+
+def unavailable_response() -> Response:
+    body = {
+        "code": 20503,
+        "message": "Service unavailable: the database did not take the change; try again",
+        "more_info": "https://www.twilio.com/docs/errors/20503",
+        "status": 503,
+    }
+    return json_response(body, 503, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)})
+
+
 Position = tuple[Any, ...]  # ints, then the sid last
 
 
