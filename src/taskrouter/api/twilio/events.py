@@ -157,7 +157,7 @@ async def list_events(call: Call) -> Response:
     size = _page_size(call)
     token = call.query.str("PageToken")
     before = _after(token)
-    number = call.query.int("Page") or 0
+    number = call.query.page_number()
     rows = await events.archive.page(ws, query, before_sid=before, limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
