@@ -102,6 +102,7 @@ def create_app(
     and their own control routes; a normally started server has neither."""
     limits = limits or ServerLimits.from_env()
     service = Service(open_store(database_url), clock)
+    service.runtime.limits = limits
     service.runtime.rate_limiter = limits.rate_limiter()
     metrics = Metrics(service)
 

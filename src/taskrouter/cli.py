@@ -77,6 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
         " the rate)",
     )
     serve.add_argument(
+        "--max-streams",
+        type=int,
+        help="live event streams per account, 0 for no limit"
+        " (default: $TASKROUTER_MAX_STREAMS, else 100)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        help="HTTP connections at once, 503 beyond, 0 for no limit"
+        " (default: $TASKROUTER_MAX_CONNECTIONS, else 0)",
+    )
+    serve.add_argument(
         "--audit-interval",
         type=float,
         help="seconds between self-audits, 0 for none"
@@ -149,6 +161,8 @@ def serve(args: argparse.Namespace) -> int:
             rate_per_second=args.rate_limit,
             rate_burst=args.rate_burst,
             audit_interval_s=args.audit_interval,
+            max_streams_per_account=args.max_streams,
+            max_connections=args.max_connections,
         )
     except ValueError as exc:
         print(f"taskrouter serve: {exc}", file=sys.stderr)
@@ -176,7 +190,7 @@ def serve(args: argparse.Namespace) -> int:
         limits=limits,
         log_requests=args.access_log,
     )
-    run_server(app, args.host, args.port)
+    run_server(app, args.host, args.port, max_connections=limits.max_connections)
     return 0
 
 

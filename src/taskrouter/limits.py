@@ -17,6 +17,7 @@ from taskrouter.domain.errors import RateLimited
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_AUDIT_INTERVAL_S = 60.0
+DEFAULT_MAX_STREAMS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,10 @@ class ServerLimits:
     rate_burst: int = 0
     # How often the server audits its own state; 0 turns the periodic audit off.
     audit_interval_s: float = DEFAULT_AUDIT_INTERVAL_S
+    # Live event streams one account may hold open at once; 0 for no limit.
+    max_streams_per_account: int = DEFAULT_MAX_STREAMS
+    # Connections the HTTP server accepts at once (503 beyond); 0 for no limit.
+    max_connections: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: float | None) -> ServerLimits:
@@ -49,8 +54,17 @@ class ServerLimits:
     def validate(self) -> None:
         if self.max_body_bytes < 1:
             raise ValueError("the request body limit must be at least 1 byte")
-        if self.rate_per_second < 0 or self.rate_burst < 0 or self.audit_interval_s < 0:
-            raise ValueError("rate, burst and audit interval must not be negative")
+        if (
+            min(
+                self.rate_per_second,
+                self.rate_burst,
+                self.audit_interval_s,
+                self.max_streams_per_account,
+                self.max_connections,
+            )
+            < 0
+        ):
+            raise ValueError("limits must not be negative")
 
     def rate_limiter(self, clock: Callable[[], float] = time.monotonic) -> RateLimiter | None:
         if self.rate_per_second <= 0:
@@ -64,6 +78,8 @@ _VARIABLES: list[tuple[str, str, Callable[[str], float]]] = [
     ("rate_per_second", "TASKROUTER_RATE_LIMIT", float),
     ("rate_burst", "TASKROUTER_RATE_BURST", int),
     ("audit_interval_s", "TASKROUTER_AUDIT_INTERVAL", float),
+    ("max_streams_per_account", "TASKROUTER_MAX_STREAMS", int),
+    ("max_connections", "TASKROUTER_MAX_CONNECTIONS", int),
 ]
 
 

@@ -13,7 +13,12 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from taskrouter.engine.engine import Outcome
@@ -127,6 +132,7 @@ class _LiveState(Collector):
         )
         stats = getattr(runtime.store, "stats", None)
         if stats is not None:
+            yield _batch_histogram(stats.batch_sizes)
             for name, help_text, value in (
                 ("commits", "commit() calls made durable", stats.commits),
                 ("transactions", "database transactions committed", stats.transactions),
@@ -143,3 +149,20 @@ class _LiveState(Collector):
                     ),
                     value=value,
                 )
+
+
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+def _batch_histogram(sizes: dict[int, int]) -> Metric:
+    """Group commit at work: how many commands each database transaction carried."""
+    buckets: list[tuple[str, float]] = []
+    for bound in BATCH_BUCKETS:
+        buckets.append((str(bound), sum(n for size, n in sizes.items() if size <= bound)))
+    buckets.append(("+Inf", sum(sizes.values())))
+    return HistogramMetricFamily(
+        "taskrouter_store_commit_batch_size",
+        "Commands (commit() calls) per database transaction.",
+        buckets=buckets,
+        sum_value=sum(size * n for size, n in sizes.items()),
+    )

@@ -25,7 +25,8 @@ class _Server(uvicorn.Server):
         yield
 
 
-def run_server(app: Starlette, host: str, port: int) -> None:
+def run_server(app: Starlette, host: str, port: int, *, max_connections: int = 0) -> None:
+    """`max_connections`: connections served at once, 503 beyond (0: no limit)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -35,5 +36,6 @@ def run_server(app: Starlette, host: str, port: int) -> None:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=10,
+        limit_concurrency=max_connections or None,
     )
     _Server(config).run()

@@ -7,7 +7,7 @@ its schema; anything else must be a Twilio error body whose `status` is the HTTP
 Path parameters are the SIDs of a fresh workspace's real objects half of the time (so
 bodies and queries reach the handlers), and generated values the other half.
 
-Examples per operation: 12 by default (about a minute per store); set
+Examples per operation: 20 by default (about a minute per store); set
 TASKROUTER_FUZZ_EXAMPLES for a longer, randomised run.
 """
 
@@ -35,7 +35,7 @@ from support.server import TaskrouterServer, new_account
 from support.spec import SPEC_PATH
 from taskrouter.api.twilio.routes import table as twilio_table
 
-EXAMPLES = int(os.environ.get("TASKROUTER_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("TASKROUTER_FUZZ_EXAMPLES", "20"))
 SCHEMA = schemathesis.openapi.from_path(str(SPEC_PATH))
 OPERATIONS = {
     f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in SCHEMA.get_all_operations())

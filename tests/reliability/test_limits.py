@@ -1,11 +1,14 @@
-"""Limits on a running server: request body size (413) and per-account request rate (429).
+"""Limits on a running server: request body size (413), per-account request rate (429), open
+event streams per account (429), connections (503).
 
 A refused request changes nothing, and the limits of one account do not touch another.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,7 +18,8 @@ from support.server import Credentials, TaskrouterServer, create_account, new_ac
 
 BODY_LIMIT = 2000
 RATE = 0.2  # one request every five seconds once the burst is spent
-BURST = 3
+BURST = 5
+STREAMS = 2
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +34,7 @@ def limited(
             "TASKROUTER_MAX_BODY_BYTES": str(BODY_LIMIT),
             "TASKROUTER_RATE_LIMIT": str(RATE),
             "TASKROUTER_RATE_BURST": str(BURST),
+            "TASKROUTER_MAX_STREAMS": str(STREAMS),
         },
     )
     server.start()
@@ -106,3 +111,55 @@ def test_wrong_credentials_do_not_spend_an_accounts_rate(
         assert httpx.get(url, auth=(bystander.sid, "wrong")).status_code == 401
     assert httpx.get(url, auth=(bystander.sid, bystander.secret)).status_code == 200
     assert httpx.get(url, auth=(bystander.sid, bystander.secret)).status_code == 200
+
+
+def test_an_account_may_hold_only_so_many_open_streams(limited: TaskrouterServer) -> None:
+    server = limited
+    owner = create_account(str(server.database_url))
+    auth = (owner.sid, owner.secret)
+    api = Api(server.base_url, owner)
+    try:
+        ws = api.post("/v1/Workspaces", FriendlyName="streamed")["sid"]
+    finally:
+        api.close()
+    url = f"{server.base_url}/v1/Workspaces/{ws}/Events/Stream"
+    with contextlib.ExitStack() as open_streams, httpx.Client(auth=auth, timeout=10) as http:
+        readers = []  # held: dropping a reader closes its stream
+        for _ in range(STREAMS):
+            stream = open_streams.enter_context(http.stream("GET", url))
+            assert stream.status_code == 200
+            readers.append(stream.iter_bytes())
+            next(readers[-1])  # the stream is live on the server
+        refused = http.get(url)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == 20429
+        assert "streams" in refused.json()["message"]
+    # Closing them gives the slots back.
+    with httpx.Client(auth=auth, timeout=10) as http, http.stream("GET", url) as again:
+        assert again.status_code == 200
+
+
+def test_connections_over_the_limit_get_503(module_database: str, tmp_path: Path) -> None:
+    account = new_account()
+    server = TaskrouterServer(
+        module_database,
+        workdir=tmp_path,
+        account=account,
+        env={"TASKROUTER_MAX_CONNECTIONS": "2"},
+    )
+    server.start()
+    try:
+        api = Api(server.base_url, account)
+        ws = api.post("/v1/Workspaces", FriendlyName="crowded")["sid"]
+        api.close()
+        url = f"{server.base_url}/v1/Workspaces/{ws}/Events/Stream"
+        with (
+            httpx.Client(auth=(account.sid, account.secret), timeout=10) as http,
+            http.stream("GET", url) as stream,
+        ):
+            reader = stream.iter_bytes()
+            next(reader)
+            assert httpx.get(f"{server.base_url}/healthz").status_code == 503
+        assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+    finally:
+        server.stop()

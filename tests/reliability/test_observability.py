@@ -91,6 +91,11 @@ def test_metrics_count_requests_by_route_and_the_routing_outcomes(
         assert samples[f'taskrouter_reservations_total{{outcome="{outcome}"}}'] == 1
     assert samples['taskrouter_tasks{status="completed"}'] == 1
     assert samples['taskrouter_tasks{status="pending"}'] == 0
+    batches = samples["taskrouter_store_commit_batch_size_count"]
+    assert batches == samples["taskrouter_store_transactions_total"]
+    assert samples['taskrouter_store_commit_batch_size_bucket{le="+Inf"}'] == batches
+    commits = samples["taskrouter_store_commits_total"]
+    assert samples["taskrouter_store_commit_batch_size_sum"] == commits
     assert samples["taskrouter_outbox_depth"] == 0
     assert samples["taskrouter_deliveries_failed"] == 0
     assert (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from taskrouter.domain.clock import Clock
 from taskrouter.domain.entities import (
@@ -32,11 +32,9 @@ from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.log import Emitted
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.system import EventSystem
+from taskrouter.limits import RateLimiter, ServerLimits
 from taskrouter.service import records
 from taskrouter.store import Change, Store
-
-if TYPE_CHECKING:
-    from taskrouter.limits import RateLimiter
 
 log = logging.getLogger("taskrouter.service")
 
@@ -57,7 +55,8 @@ class Runtime:
         self.workspaces: dict[str, WorkspaceState] = {}
         # Event log, outbox delivery, live streams and retention (taskrouter.events).
         self.events = EventSystem(store, clock, events)
-        # Set by the serving process when a request rate is configured (taskrouter.limits).
+        # Set by the serving process (taskrouter.limits).
+        self.limits = ServerLimits()
         self.rate_limiter: RateLimiter | None = None
         # Called with each command's outcome once it is durable (metrics count from it).
         self.observers: list[Callable[[Outcome], None]] = []

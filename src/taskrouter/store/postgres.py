@@ -268,7 +268,7 @@ class PostgresStore:
                     await conn.execute(upsert, *(list(c) for c in zip(*p.upserts, strict=True)))
                 if p.deletes:
                     await conn.execute(delete, p.deletes)
-        self.stats.transactions += 1
+        self.stats.transaction(len(batches))
 
     def _lost(self, conn: Any, exc: BaseException) -> bool:
         return bool(conn.is_closed()) or isinstance(exc, _CONNECTION_ERRORS)
