@@ -43,14 +43,14 @@ def row(url: str, table: str, sid: str) -> dict[str, Any]:
     return found
 
 
-def second_acceptance(task_sid: str, worker_sid: str) -> Edit:
-    """A copy of the task's first reservation, accepted too, for another worker."""
+def second_acceptance(task_sid: str, workers: list[str]) -> Edit:
+    """A copy of the task's accepted reservation, for the first of `workers` not holding it."""
 
     async def edit(store: Store) -> list[Change]:
         first = (await store.query("reservations", {"task_sid": task_sid}))[0]
         second = Reservation.from_record(first["body"])
         second.sid = new_sid(Prefix.RESERVATION)
-        second.worker_sid = worker_sid
+        second.worker_sid = next(w for w in workers if w != second.worker_sid)
         return [records.put(second)]
 
     return edit

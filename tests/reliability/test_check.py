@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from reliability.damage import corrupt, row, second_acceptance
 from support.http_api import Api, Workspace, make_workspace
 from support.server import TaskrouterServer, new_account, run_cli
@@ -107,7 +105,7 @@ def test_check_finds_and_repairs_damage(database_url: str, tmp_path: Path) -> No
 
         changes: list[Change] = []
         # A second accepted reservation for a task already assigned.
-        changes.extend(await second_acceptance(d1, double.workers[1])(store))
+        changes.extend(await second_acceptance(d1, double.workers)(store))
         # Two accepted tasks on one worker of a single-tasking workspace.
         moved = await entity(Reservation, "reservations", o2_reservation["sid"])
         moved.worker_sid = o1_reservation["worker_sid"]
@@ -220,8 +218,29 @@ def test_check_prints_findings_for_people(database_url: str, tmp_path: Path) -> 
     assert "1 findings, 0 repairs, 1 remaining" in result.stdout
 
 
-@pytest.mark.parametrize("flag", ["--repair", None])
-def test_check_on_an_empty_database_is_clean(database_url: str, flag: str | None) -> None:
-    result = run_cli("check", *([flag] if flag else []), database_url=database_url, check=False)
+def test_check_on_an_empty_database_is_clean(database_url: str) -> None:
+    result = run_cli("check", "--repair", database_url=database_url, check=False)
     assert result.returncode == 0, result.stderr
     assert "0 findings" in result.stdout
+
+
+def test_check_reads_a_database_while_its_server_runs(database_url: str, tmp_path: Path) -> None:
+    account = new_account()
+    server = TaskrouterServer(database_url, workdir=tmp_path / "server", account=account)
+    server.start()
+    api = Api(server.base_url, account)
+    try:
+        ws = make_workspace(api, "live")
+        task = _task(api, ws)
+        _accept(api, ws, task)
+        _task(api, ws)
+        code, report = _check(database_url)
+        assert (code, report["findings"]) == (0, []), report
+        # The server goes on serving, and writing, after the check.
+        assert (
+            api.post(f"{ws.path}/Tasks/{task}", AssignmentStatus="completed")["assignment_status"]
+            == "completed"
+        )
+    finally:
+        api.close()
+        server.stop()

@@ -158,7 +158,7 @@ def test_the_server_audits_itself_and_counts_findings(database_url: str, tmp_pat
     finally:
         api.close()
     server.stop()
-    corrupt(database_url, second_acceptance(task, ws.workers[1]))
+    corrupt(database_url, second_acceptance(task, ws.workers))
     server.env["TASKROUTER_AUDIT_INTERVAL"] = "0.1"
     server.start()
     try:
