@@ -38,6 +38,8 @@ class ChaosReport:
     connections_cut: int = 0
     # Commits whose database connection died under them and that the store applied again.
     commits_retried: int = 0
+    # Findings of the server's own audit (every second) during the run.
+    audit_findings: int = 0
     tasks_answered: int = 0
     requests: Counter[str] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
@@ -54,6 +56,7 @@ class ChaosReport:
             "connection_cuts": self.connection_cuts,
             "connections_cut": self.connections_cut,
             "commits_retried": self.commits_retried,
+            "audit_findings": self.audit_findings,
             "tasks_answered": self.tasks_answered,
             "requests": dict(self.requests),
             "server_errors": len(self.server_errors),
@@ -275,10 +278,13 @@ def run_chaos(
             time.sleep(0.1)
         server.stop()
         report.seconds = time.monotonic() - started
-        report.commits_retried = sum(
-            log.read_text(errors="replace").count("retried after reconnecting")
-            for log in workdir.glob("server-*.stderr.log")
-        )
+        logs = [log.read_text(errors="replace") for log in workdir.glob("server-*.stderr.log")]
+        report.commits_retried = sum(text.count("retried after reconnecting") for text in logs)
+        report.audit_findings = sum(text.count("audit: ") for text in logs)
+        if report.audit_findings:
+            report.problems.append(
+                f"the server's audit found {report.audit_findings} broken invariants under load"
+            )
         verify(database_url, ws.sid, load.answered, receiver, report)
     finally:
         server.kill()
