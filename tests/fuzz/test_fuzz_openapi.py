@@ -9,7 +9,7 @@ HTTP status, an integer `code`, a `message`).
 Path parameters are the SIDs of a fresh workspace's real objects half of the time (so
 bodies and queries reach the handlers), and generated values the other half.
 
-Examples per operation: 10 by default (under a minute per store); set
+Examples per operation: 15 by default (under a minute per store); set
 TASKROUTER_FUZZ_EXAMPLES for a longer, randomised run.
 """
 
@@ -39,7 +39,7 @@ from support.server import TaskrouterServer, new_account
 from support.spec import SPEC_PATH
 from taskrouter.api.twilio.routes import table as twilio_table
 
-EXAMPLES = int(os.environ.get("TASKROUTER_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("TASKROUTER_FUZZ_EXAMPLES", "15"))
 TRIED: dict[str, int] = {}
 
 
