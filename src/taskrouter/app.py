@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,9 +23,14 @@ from taskrouter.api.crm.routes import table as crm_table
 from taskrouter.api.dispatch import SegmentRoutes
 from taskrouter.api.eventbridge.routes import routes as eventbridge_routes
 from taskrouter.api.eventbridge.sockets import Sockets
+from taskrouter.api.guard import Guard
 from taskrouter.api.twilio.routes import table as twilio_table
 from taskrouter.api.twilio.wire import json_response
 from taskrouter.domain.clock import Clock
+from taskrouter.engine.audit import Finding
+from taskrouter.limits import ServerLimits
+from taskrouter.metrics import CONTENT_TYPE, Metrics
+from taskrouter.service.auditor import run_audits
 from taskrouter.service.service import Service
 from taskrouter.store import open_store
 
@@ -33,9 +39,35 @@ log = logging.getLogger("taskrouter")
 Bootstrap = Callable[[Service], Awaitable[None]]
 
 
+# A store that does not answer a one-row read in this long is not ready to take commands.
+HEALTH_STORE_TIMEOUT_S = 2.0
+
+
 async def healthz(request: Request) -> Response:
+    """200 when the engine is loaded and the store answers; 503 saying which is not."""
     service: Service = request.app.state.service
-    return json_response({"status": "ok", "store": service.runtime.store.url.split(":", 1)[0]})
+    engine_ready = bool(getattr(request.app.state, "ready", False))
+    store_ok = True
+    try:
+        await asyncio.wait_for(
+            service.runtime.store.get("accounts", "-"), timeout=HEALTH_STORE_TIMEOUT_S
+        )
+    except Exception:
+        store_ok = False
+    ok = engine_ready and store_ok
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "store": service.runtime.store.url.split(":", 1)[0],
+        "store_ready": store_ok,
+        "engine_ready": engine_ready,
+        "workspaces": len(service.runtime.workspaces),
+    }
+    return json_response(body, 200 if ok else 503)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    return Response(await metrics.render(), media_type=CONTENT_TYPE)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -87,11 +119,22 @@ def create_app(
     bootstrap: Bootstrap | None = None,
     run_timers: bool = True,
     extra_routes: list[Route] | None = None,
+    limits: ServerLimits | None = None,
+    log_requests: bool = False,
 ) -> Starlette:
     """The server. Tests that drive time themselves pass their clock, `run_timers=False`
     and their own control routes; a normally started server has neither."""
+    limits = limits or ServerLimits.from_env()
     service = Service(open_store(database_url), clock)
     sockets = Sockets(service)
+    service.runtime.limits = limits
+    service.runtime.rate_limiter = limits.rate_limiter()
+    metrics = Metrics(service)
+
+    def count_findings(workspace_sid: str, findings: list[Finding]) -> None:
+        metrics.audit_runs.inc()
+        for finding in findings:
+            metrics.audit_findings.labels(finding.kind.value).inc()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -100,21 +143,30 @@ def create_app(
             await bootstrap(service)
         timers = asyncio.create_task(service.run_timers()) if run_timers else None
         sockets.start()
+        audits = (
+            asyncio.create_task(run_audits(service, limits.audit_interval_s, count_findings))
+            if limits.audit_interval_s > 0
+            else None
+        )
+        app.state.ready = True
         log.info("taskrouter ready on %s", database_url.split("@")[-1])
         try:
             yield
         finally:
             await sockets.stop()
-            if timers is not None:
-                timers.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await timers
+            app.state.ready = False
+            for loop in (timers, audits):
+                if loop is not None:
+                    loop.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await loop
             # Commits still queued are finished before the store lets go.
             await service.stop()
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             *(extra_routes or []),
             *eventbridge_routes(sockets),
             SegmentRoutes(twilio_table, _method_not_allowed),
@@ -123,8 +175,20 @@ def create_app(
         ],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},
+        # Outside the routes, so every face gets the same body limit and request metrics.
+        middleware=[
+            Middleware(
+                Guard,
+                max_body_bytes=limits.max_body_bytes,
+                metrics=metrics,
+                log_requests=log_requests,
+            )
+        ],
     )
     app.state.service = service
     app.state.public_url = public_url
     app.state.sockets = sockets
+    app.state.metrics = metrics
+    app.state.limits = limits
+    app.state.ready = False
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -47,6 +46,54 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--public-url", help="base URL that links and paging URLs point at")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=os.environ.get("TASKROUTER_LOG_FORMAT", "text"),
+        help="text, or json: one JSON object per line (default: $TASKROUTER_LOG_FORMAT, else text)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        default=os.environ.get("TASKROUTER_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
+        help="log one line per request: method, route, status, time (or $TASKROUTER_ACCESS_LOG)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        help="refuse larger request bodies with 413"
+        " (default: $TASKROUTER_MAX_BODY_BYTES, else 1 MiB)",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=float,
+        help="requests per second per account, 0 for none"
+        " (default: $TASKROUTER_RATE_LIMIT, else 0)",
+    )
+    serve.add_argument(
+        "--rate-burst",
+        type=int,
+        help="requests an idle account may make at once (default: $TASKROUTER_RATE_BURST, else"
+        " the rate)",
+    )
+    serve.add_argument(
+        "--max-streams",
+        type=int,
+        help="live event streams per account, 0 for no limit"
+        " (default: $TASKROUTER_MAX_STREAMS, else 100)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        help="HTTP connections at once, 503 beyond, 0 for no limit"
+        " (default: $TASKROUTER_MAX_CONNECTIONS, else 0)",
+    )
+    serve.add_argument(
+        "--audit-interval",
+        type=float,
+        help="seconds between self-audits, 0 for none"
+        " (default: $TASKROUTER_AUDIT_INTERVAL, else 60)",
+    )
 
     accounts = commands.add_parser("accounts", help="manage accounts").add_subparsers(
         dest="action", metavar="ACTION", required=True
@@ -74,6 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="the API key (SK SID) to sign with; default: a key of the workspace's account"
         " kept for worker tokens, made on first use",
     )
+    check = with_database(
+        commands.add_parser(
+            "check",
+            help="audit a database for broken invariants (exit 1 if any remain)",
+            description="Audit a database, with its server running or stopped, for broken"
+            " invariants. --repair fixes what it safely can; run it with the server stopped.",
+        )
+    )
+    check.add_argument("--repair", action="store_true", help="fix what can be fixed safely")
+    check.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=5.0,
+        help="a deadline overdue by more than this counts as missed (default 5)",
+    )
+    check.add_argument("--json", action="store_true", help="print one JSON report")
 
     db = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="action", metavar="ACTION", required=True
@@ -99,19 +162,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return serve(args)
+    if args.command == "check":
+        return asyncio.run(_check(args))
     return asyncio.run(_admin(args))
 
 
 def serve(args: argparse.Namespace) -> int:
     from taskrouter.app import create_app
+    from taskrouter.limits import ServerLimits
+    from taskrouter.logs import configure
     from taskrouter.server import run_server
     from taskrouter.service.service import Service
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # Migration chatter is not news on every start; failures still show.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure(args.log_level, args.log_format)
+    try:
+        limits = ServerLimits.from_env(
+            max_body_bytes=args.max_body_bytes,
+            rate_per_second=args.rate_limit,
+            rate_burst=args.rate_burst,
+            audit_interval_s=args.audit_interval,
+            max_streams_per_account=args.max_streams,
+            max_connections=args.max_connections,
+        )
+    except ValueError as exc:
+        print(f"taskrouter serve: {exc}", file=sys.stderr)
+        return 2
     database = _database(args)
     _make_sqlite_folder(database)
 
@@ -128,14 +203,47 @@ def serve(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    app = create_app(database, public_url=args.public_url, bootstrap=bootstrap)
-    run_server(app, args.host, args.port)
+    app = create_app(
+        database,
+        public_url=args.public_url,
+        bootstrap=bootstrap,
+        limits=limits,
+        log_requests=args.access_log,
+    )
+    run_server(app, args.host, args.port, max_connections=limits.max_connections)
     return 0
 
 
 def _make_sqlite_folder(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _check(args: argparse.Namespace) -> int:
+    from taskrouter.service.check import check_store
+    from taskrouter.store import open_store
+
+    database = _database(args)
+    report = await check_store(
+        open_store(database),
+        fix=args.repair,
+        deadline_grace_ms=int(args.grace_seconds * 1000),
+    )
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        for located in report.findings:
+            print(f"found: {located.workspace_sid} {located.finding.kind}: {located.finding}")
+        for repair in report.repairs:
+            print(f"repaired: {repair['workspace_sid']} {repair['message']}")
+        if args.repair:
+            for located in report.remaining:
+                print(f"remains: {located.workspace_sid} {located.finding.kind}: {located.finding}")
+        print(
+            f"{len(report.findings)} findings, {len(report.repairs)} repairs,"
+            f" {len(report.remaining)} remaining"
+        )
+    return 0 if not report.remaining else 1
 
 
 async def _admin(args: argparse.Namespace) -> int:

@@ -25,7 +25,8 @@ class _Server(uvicorn.Server):
         yield
 
 
-def run_server(app: Starlette, host: str, port: int) -> None:
+def run_server(app: Starlette, host: str, port: int, *, max_connections: int = 0) -> None:
+    """`max_connections`: connections served at once, 503 beyond (0: no limit)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -38,5 +39,6 @@ def run_server(app: Starlette, host: str, port: int) -> None:
         # Worker SDK frames are small JSON: compressing them would cost each socket its own
         # zlib state (most of its memory) and CPU on every frame, for little gain.
         ws_per_message_deflate=False,
+        limit_concurrency=max_connections or None,
     )
     _Server(config).run()

@@ -16,6 +16,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from taskrouter.logs import bind_sids
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -26,6 +28,8 @@ class _Node:
     # routes sharing a prefix may name the same position differently ({Sid}, {WorkspaceSid}).
     param: _Node | None = None
     apps: dict[str, tuple[ASGIApp, tuple[str, ...]]] = field(default_factory=dict)
+    # The route's template, for metrics and logs: the same for every method at this node.
+    template: str = ""
 
 
 class SegmentRoutes(BaseRoute):
@@ -49,6 +53,7 @@ class SegmentRoutes(BaseRoute):
         if method in node.apps:
             raise ValueError(f"{method} {template} is defined twice")
         node.apps[method] = (app, tuple(names))
+        node.template = template
 
     def _find(
         self, segments: list[str], index: int, node: _Node, values: list[str]
@@ -78,7 +83,7 @@ class SegmentRoutes(BaseRoute):
             return Match.NONE, {}
         route = node.apps.get(scope["method"])
         if route is None:
-            return Match.PARTIAL, {"endpoint": self._not_allowed}
+            return Match.PARTIAL, {"endpoint": self._not_allowed, "route_template": node.template}
         app, names = route
         child: dict[str, Any] = {
             "path_params": {
@@ -86,11 +91,13 @@ class SegmentRoutes(BaseRoute):
                 **dict(zip(names, values, strict=True)),
             },
             "endpoint": app,
+            "route_template": node.template,
         }
         return Match.FULL, child
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         app: ASGIApp = scope["endpoint"]
+        bind_sids(scope.get("path_params", {}).values())
         await app(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:

@@ -129,8 +129,15 @@ class WorkspaceEngine:
 
     # ------------------------------------------------------------------ loading
 
-    def restore(self, tasks: Iterable[Task], reservations: Iterable[Reservation]) -> None:
-        """Rebuild live state after a start; deadlines that passed fire on the next advance."""
+    def restore(
+        self, tasks: Iterable[Task], reservations: Iterable[Reservation], *, settle: bool = True
+    ) -> None:
+        """Rebuild live state after a start; deadlines that passed fire on the next advance.
+
+        Reservations made by settling (a pending task that a ready worker could take) stay in
+        the outcome for the caller to commit, so they are durable and their events go out.
+        `settle=False` keeps the state exactly as stored, for `taskrouter check` to judge.
+        """
         now = self.clock.now_ms()
         for task in tasks:
             self.tasks[task.sid] = task
@@ -151,8 +158,13 @@ class WorkspaceEngine:
                 self._queue_pending(task)
         for worker in self.state.workers.values():
             self._refresh_worker(worker)
-        self._settle(now)
         self.drain()
+        if settle:
+            self._settle(now)
+
+    def settle(self) -> None:
+        """Match every pending task that a ready worker can take now."""
+        self._settle(self.clock.now_ms())
 
     def _index_reservation(self, reservation: Reservation) -> None:
         self.reservations[reservation.sid] = reservation

@@ -137,6 +137,10 @@ class StreamHub:
     def __len__(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
 
+    def open_for(self, workspace_sids: Iterable[str]) -> int:
+        """How many streams are open on these workspaces."""
+        return sum(len(self._subscribers.get(sid, ())) for sid in workspace_sids)
+
 
 def frame(body: dict[str, Any], rendered: dict[str, Any]) -> bytes:
     return (

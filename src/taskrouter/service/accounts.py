@@ -75,7 +75,7 @@ class Accounts:
         if username.startswith(Prefix.API_KEY.value):
             key = self._rt.api_keys.get(username) or await self._fetch_key(username)
             if key is not None and hmac.compare_digest(key.secret, password):
-                return key.account_sid
+                return self._admit(key.account_sid)
         else:
             account = self._rt.accounts.get(username) or await self._fetch_account(username)
             if (
@@ -83,11 +83,18 @@ class Accounts:
                 and account.status == "active"
                 and hmac.compare_digest(account.auth_token, password)
             ):
-                return account.sid
+                return self._admit(account.sid)
         raise Unauthenticated("Authenticate")
 
     async def api_key(self, sid: str) -> ApiKey | None:
         return self._rt.api_keys.get(sid) or await self._fetch_key(sid)
+
+    def _admit(self, account_sid: str) -> str:
+        # Every face authenticates here, so one per-account rate covers them all.
+        limiter = self._rt.rate_limiter
+        if limiter is not None:
+            limiter.admit(account_sid)
+        return account_sid
 
     # Accounts and keys made by the CLI while the server runs are found on first use.
     async def _fetch_account(self, sid: str) -> Account | None:

@@ -8,7 +8,7 @@ rebuilt from the store so it never shows what was not written.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from taskrouter.domain.clock import Clock
@@ -27,11 +27,12 @@ from taskrouter.domain.entities import (
 )
 from taskrouter.domain.errors import NotFound
 from taskrouter.domain.workflow_config import parse_configuration
-from taskrouter.engine.engine import WorkspaceEngine
+from taskrouter.engine.engine import Outcome, WorkspaceEngine
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.log import Emitted
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.system import EventSystem
+from taskrouter.limits import RateLimiter, ServerLimits
 from taskrouter.service import records
 from taskrouter.stats.book import StatsBook
 from taskrouter.store import Change, Store
@@ -57,6 +58,11 @@ class Runtime:
         self.events = EventSystem(store, clock, events)
         # Live task indexes and retained history for statistics (taskrouter.stats).
         self.stats = StatsBook(self.events.settings.retention_ms)
+        # Set by the serving process (taskrouter.limits).
+        self.limits = ServerLimits()
+        self.rate_limiter: RateLimiter | None = None
+        # Called with each command's outcome once it is durable (metrics count from it).
+        self.observers: list[Callable[[Outcome], None]] = []
 
     def attach_engine(self, state: WorkspaceState) -> WorkspaceEngine:
         engine = WorkspaceEngine(state, self.clock)
@@ -93,6 +99,8 @@ class Runtime:
             recorded.events if recorded is not None else (),
             self.clock.now_ms(),
         )
+        for observe in self.observers:
+            observe(outcome)
 
     async def commit(self, changes: Sequence[Change]) -> None:
         try:
@@ -109,8 +117,9 @@ class Runtime:
             raise NotFound(f"The requested resource /Workspaces/{workspace_sid} was not found")
         return state
 
-    async def load(self) -> None:
-        """Rebuild everything from the store (start, and after a failed commit)."""
+    async def load(self, *, settle: bool = True) -> None:
+        """Rebuild everything from the store (start, and after a failed commit); `settle=False`
+        leaves pending tasks unmatched, as stored (see `WorkspaceEngine.restore`)."""
         self.accounts = {
             r["sid"]: Account.from_record(r["body"]) for r in await self._rows("accounts")
         }
@@ -164,7 +173,7 @@ class Runtime:
             if reservation.workspace_sid in reservations:
                 reservations[reservation.workspace_sid].append(reservation)
         for sid, state in workspaces.items():
-            self.attach_engine(state).restore(tasks[sid], reservations[sid])
+            self.attach_engine(state).restore(tasks[sid], reservations[sid], settle=settle)
         self.workspaces = workspaces
         self.stats.reload(workspaces.values())
 

@@ -70,6 +70,11 @@ class Service:
                 token_of=self._auth_token,
                 reservations=self.reservations,
             )
+        if deliver:
+            # Matches made while loading become durable (and their events go out) before any
+            # request; a CLI command must not write routing decisions behind a server's back.
+            for state in list(self.runtime.workspaces.values()):
+                await self.runtime.commit_with_engine(state)
         # Deadlines that passed while the server was down fire now, before any request.
         await self.tick()
 

@@ -211,6 +211,8 @@ class PostgresStore:
         except Exception as exc:
             if self._lost(conn, exc):
                 await self._drop(conn, exc)
+                if await self._retry_after_reconnect(batch):
+                    return
                 for pending in batch:
                     self._fail(pending, StoreUnavailable(f"connection lost during commit: {exc}"))
                 return
@@ -235,6 +237,29 @@ class PostgresStore:
             return
         self._succeed(batch)
 
+    async def _retry_after_reconnect(self, batch: list[_Pending]) -> bool:
+        """Apply a batch again on a new connection; True if that worked.
+
+        The first try may or may not have committed before the connection died. Trying again
+        is safe because every change is a whole-row upsert or a delete, so applying a batch
+        twice leaves the same rows as applying it once, and nothing else was written between
+        the two tries (this writer is the only one).
+        """
+        conn = await self._writer_connection()
+        if conn is None:
+            return False
+        try:
+            await self._transaction(conn, [p.ops for p in batch])
+        except Exception as exc:
+            if self._lost(conn, exc):
+                await self._drop(conn, exc)
+            else:
+                log.warning("retrying a commit after reconnecting failed: %s", exc)
+            return False
+        log.info("commit of %d retried after reconnecting", len(batch))
+        self._succeed(batch)
+        return True
+
     async def _transaction(self, conn: Any, batches: list[list[Op]]) -> None:
         async with conn.transaction():
             for p in plan(batches):
@@ -243,7 +268,7 @@ class PostgresStore:
                     await conn.execute(upsert, *(list(c) for c in zip(*p.upserts, strict=True)))
                 if p.deletes:
                     await conn.execute(delete, p.deletes)
-        self.stats.transactions += 1
+        self.stats.transaction(len(batches))
 
     def _lost(self, conn: Any, exc: BaseException) -> bool:
         return bool(conn.is_closed()) or isinstance(exc, _CONNECTION_ERRORS)

@@ -31,6 +31,13 @@ class StoreStats:
     transactions: int = 0  # database transactions committed
     changes: int = 0  # changes in acknowledged commits
     failed_commits: int = 0
+    # commit() calls per committed transaction (the group-commit batch) -> transactions
+    batch_sizes: dict[int, int] = field(default_factory=dict)
+
+    def transaction(self, commits: int) -> None:
+        """Count one committed transaction that carried `commits` commit() calls."""
+        self.transactions += 1
+        self.batch_sizes[commits] = self.batch_sizes.get(commits, 0) + 1
 
 
 def table_spec(table: str) -> TableSpec:

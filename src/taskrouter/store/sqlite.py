@@ -237,7 +237,7 @@ class SQLiteStore:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             raise
-        self.stats.transactions += 1
+        self.stats.transaction(len(batches))
 
     def _succeeded(self, pending: _Pending) -> None:
         self.stats.commits += 1

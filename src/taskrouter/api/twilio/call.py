@@ -12,9 +12,15 @@ from functools import wraps
 from starlette.requests import Request
 from starlette.responses import Response
 
-from taskrouter.api.twilio.wire import Params, error_response, server_error_response
+from taskrouter.api.twilio.wire import (
+    Params,
+    error_response,
+    server_error_response,
+    unavailable_response,
+)
 from taskrouter.domain import errors
 from taskrouter.domain.sids import Prefix, is_sid
+from taskrouter.service.runtime import CommitFailed
 from taskrouter.service.service import Service
 
 log = logging.getLogger("taskrouter.api.twilio")
@@ -106,6 +112,11 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return await handler(call)
         except errors.DomainError as exc:
             return error_response(exc)
+        except CommitFailed:
+            # The database did not take the change (it is down or unreachable); nothing of
+            # it is visible, so the client may simply try again.
+            log.warning("commit failed in %s %s", request.method, request.url.path)
+            return unavailable_response()
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.url.path)
             return server_error_response()

@@ -157,7 +157,7 @@ async def list_events(call: Call) -> Response:
     size = _page_size(call)
     token = call.query.str("PageToken")
     before = _after(token)
-    number = call.query.int("Page") or 0
+    number = call.query.page_number()
     rows = await events.archive.page(ws, query, before_sid=before, limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
@@ -214,7 +214,22 @@ async def stream_events(call: Call) -> Response:
     last = call.request.headers.get("last-event-id") or q.str("LastEventId") or None
     if last is not None and not is_sid(last, Prefix.EVENT):
         raise errors.Invalid(f"Last-Event-ID must be an event SID, got {last!r}")
-    events = call.service.runtime.events
+    runtime = call.service.runtime
+    events = runtime.events
+    cap = runtime.limits.max_streams_per_account
+    if cap:
+        # Checked against streams already open, so none can leak a slot; two opening at the
+        # same instant may both pass, which a soft cap allows.
+        mine = [
+            s
+            for s, st in runtime.workspaces.items()
+            if st.workspace.account_sid == call.account_sid
+        ]
+        if events.streams.open_for(mine) >= cap:
+            raise errors.RateLimited(
+                f"Too many open event streams: an account may hold {cap} at once",
+                retry_after=5,
+            )
     base = call.base
 
     def render(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,115 @@
+"""The limits that protect a running server, and the per-account request rate limiter.
+
+Each limit comes from a `taskrouter serve` flag or, failing that, an environment variable
+(docs/limits.md lists them). Limits that Twilio documents for its API (attribute size, page
+size, expression length and nesting) are fixed at Twilio's values, since clients rely on them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from taskrouter.domain.errors import RateLimited
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+DEFAULT_AUDIT_INTERVAL_S = 60.0
+DEFAULT_MAX_STREAMS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Requests per second each account may make, sustained; 0 turns the limiter off.
+    rate_per_second: float = 0.0
+    # How many requests an idle account may make at once before the rate applies.
+    rate_burst: int = 0
+    # How often the server audits its own state; 0 turns the periodic audit off.
+    audit_interval_s: float = DEFAULT_AUDIT_INTERVAL_S
+    # Live event streams one account may hold open at once; 0 for no limit.
+    max_streams_per_account: int = DEFAULT_MAX_STREAMS
+    # Connections the HTTP server accepts at once (503 beyond); 0 for no limit.
+    max_connections: int = 0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: float | None) -> ServerLimits:
+        """Environment values, replaced by every override that is not None (CLI flags)."""
+        source = os.environ if env is None else env
+        values: dict[str, float] = {}
+        for name, variable, kind in _VARIABLES:
+            raw = source.get(variable)
+            if raw is not None and raw.strip():
+                try:
+                    values[name] = kind(raw)
+                except ValueError:
+                    raise ValueError(f"{variable} must be a number, got {raw!r}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        limits = cls(**values)  # type: ignore[arg-type]
+        limits.validate()
+        return limits
+
+    def validate(self) -> None:
+        if self.max_body_bytes < 1:
+            raise ValueError("the request body limit must be at least 1 byte")
+        if (
+            min(
+                self.rate_per_second,
+                self.rate_burst,
+                self.audit_interval_s,
+                self.max_streams_per_account,
+                self.max_connections,
+            )
+            < 0
+        ):
+            raise ValueError("limits must not be negative")
+
+    def rate_limiter(self, clock: Callable[[], float] = time.monotonic) -> RateLimiter | None:
+        if self.rate_per_second <= 0:
+            return None
+        burst = self.rate_burst or max(1, math.ceil(self.rate_per_second))
+        return RateLimiter(self.rate_per_second, burst, clock)
+
+
+_VARIABLES: list[tuple[str, str, Callable[[str], float]]] = [
+    ("max_body_bytes", "TASKROUTER_MAX_BODY_BYTES", int),
+    ("rate_per_second", "TASKROUTER_RATE_LIMIT", float),
+    ("rate_burst", "TASKROUTER_RATE_BURST", int),
+    ("audit_interval_s", "TASKROUTER_AUDIT_INTERVAL", float),
+    ("max_streams_per_account", "TASKROUTER_MAX_STREAMS", int),
+    ("max_connections", "TASKROUTER_MAX_CONNECTIONS", int),
+]
+
+
+class RateLimiter:
+    """A token bucket per account: `burst` tokens, refilled at `rate` per second.
+
+    The clock is injected (seconds, monotonic) so tests move time instead of sleeping.
+    """
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        # account sid -> (tokens left, when they were counted)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self.refused = 0
+
+    def admit(self, account_sid: str) -> None:
+        """Take one token, or raise RateLimited saying when the next one comes."""
+        now = self.clock()
+        tokens, then = self._buckets.get(account_sid, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[account_sid] = (tokens - 1.0, now)
+            return
+        self._buckets[account_sid] = (tokens, now)
+        self.refused += 1
+        wait = (1.0 - tokens) / self.rate
+        raise RateLimited(
+            f"Too many requests: account {account_sid} may make {self.rate:g} requests per"
+            f" second (bursts of {self.burst})",
+            retry_after=max(1, math.ceil(wait)),
+        )

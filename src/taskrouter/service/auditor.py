@@ -1,0 +1,50 @@
+"""The server's periodic self-audit: the invariants `taskrouter check` checks, on live state.
+
+Findings are logged (one warning each, naming the objects involved) and counted for metrics;
+nothing is repaired while serving, since a finding means a bug to look at, and the state on
+disk is what `taskrouter check --repair` works from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from taskrouter.engine.audit import Finding, audit_findings
+from taskrouter.logs import sids_in
+from taskrouter.service.check import DEFAULT_DEADLINE_GRACE_MS
+from taskrouter.service.service import Service
+
+log = logging.getLogger("taskrouter.audit")
+
+Report = Callable[[str, list[Finding]], None]
+
+
+def audit_once(
+    service: Service, report: Report | None = None, grace_ms: int = DEFAULT_DEADLINE_GRACE_MS
+) -> int:
+    """Audit every workspace in memory; returns how many findings there were."""
+    total = 0
+    for sid, state in list(service.runtime.workspaces.items()):
+        findings = audit_findings(state.engine, deadline_grace_ms=grace_ms)
+        for finding in findings:
+            log.warning(
+                "audit: %s",
+                finding.message,
+                extra={**sids_in(finding.message), "workspace_sid": sid, "kind": finding.kind},
+            )
+        if report is not None:
+            report(sid, findings)
+        total += len(findings)
+    return total
+
+
+async def run_audits(service: Service, interval_s: float, report: Report | None = None) -> None:
+    """Audit every `interval_s` seconds until cancelled."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            audit_once(service, report)
+        except Exception:
+            log.exception("the periodic audit failed; will retry")
