@@ -7,22 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from support.databases import create_postgres_database, drop_postgres_database
+from support.databases import BACKENDS, throwaway_database
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'taskrouter.db'}"
-        return
-    url = create_postgres_database()
-    try:
+    with throwaway_database(request.param, tmp_path) as url:
         yield url
-    finally:
-        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One database shared by a module's tests, on each backend in turn."""
+    with throwaway_database(request.param, tmp_path_factory.mktemp("module-db")) as url:
+        yield url

@@ -10,13 +10,9 @@ import pytest
 
 from api_cpaas.cpaas_client import CpaasClient
 from routing.helpers import ClockedServer
-from support.databases import create_postgres_database, drop_postgres_database
+from support.databases import BACKENDS, throwaway_database
 from support.server import Credentials, cli_json
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
 EMAIL = "cspadmin1@nmorgtest1.com"
 
 
@@ -24,14 +20,8 @@ EMAIL = "cspadmin1@nmorgtest1.com"
 def cpaas_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('cpaas-db') / 'taskrouter.db'}"
-        return
-    url = create_postgres_database()
-    try:
+    with throwaway_database(request.param, tmp_path_factory.mktemp("cpaas-db")) as url:
         yield url
-    finally:
-        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

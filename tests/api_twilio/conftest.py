@@ -17,7 +17,7 @@ import pytest
 from twilio.rest import Client
 from twilio.rest.taskrouter.v1.workspace import WorkspaceContext, WorkspaceInstance
 
-from support.databases import create_postgres_database, drop_postgres_database
+from support.databases import BACKENDS, throwaway_database
 from support.server import (
     Credentials,
     ServerFactory,
@@ -29,31 +29,20 @@ from support.server import (
 from support.twilio_client import RawApi, make_client, recorder_of
 
 
-@pytest.fixture(
-    scope="session",
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ],
-)
+@pytest.fixture(scope="session", params=BACKENDS)
 def twilio_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TaskrouterServer]:
     """The real server on a free port, on its own fresh database, for the whole session."""
     workdir = tmp_path_factory.mktemp(f"twilio-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{workdir / 'taskrouter.db'}"
-    else:
-        url = create_postgres_database()
-    server = TaskrouterServer(url, workdir=workdir, account=new_account())
-    try:
-        server.start()
-        yield server
-    finally:
-        if server.running:
-            server.stop()
-        if request.param == "postgres":
-            drop_postgres_database(url)
+    with throwaway_database(request.param, workdir) as url:
+        server = TaskrouterServer(url, workdir=workdir, account=new_account())
+        try:
+            server.start()
+            yield server
+        finally:
+            if server.running:
+                server.stop()
 
 
 @pytest.fixture(scope="session")

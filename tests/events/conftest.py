@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from events_harness import EventServer, Receiver
 
-from support.databases import create_postgres_database, drop_postgres_database
+from support.databases import BACKENDS, throwaway_database
 
 SETTINGS = {
     "TASKROUTER_CALLBACK_RETRY_BASE_MS": "1000",
@@ -29,29 +29,18 @@ SETTINGS = {
 }
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ],
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EventServer]:
     workdir = tmp_path_factory.mktemp(f"events-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{workdir / 'taskrouter.db'}"
-    else:
-        url = create_postgres_database()
-    srv = EventServer(url, workdir=workdir, env=SETTINGS)
-    try:
-        srv.start()
-        yield srv
-    finally:
-        srv.kill()
-        if request.param == "postgres":
-            drop_postgres_database(url)
+    with throwaway_database(request.param, workdir) as url:
+        srv = EventServer(url, workdir=workdir, env=SETTINGS)
+        try:
+            srv.start()
+            yield srv
+        finally:
+            srv.kill()
 
 
 @pytest.fixture

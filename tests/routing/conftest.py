@@ -8,12 +8,7 @@ from typing import Any
 import pytest
 
 from routing.helpers import ClockedServer, World
-from support.databases import create_postgres_database, drop_postgres_database
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
+from support.databases import BACKENDS, throwaway_database
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -23,14 +18,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def server_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('routing-db') / 'taskrouter.db'}"
-        return
-    url = create_postgres_database()
-    try:
+    with throwaway_database(backend, tmp_path_factory.mktemp("routing-db")) as url:
         yield url
-    finally:
-        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,9 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -107,6 +109,26 @@ def drop_postgres_database(url: str) -> None:
     if not name.startswith(DATABASE_PREFIX) or not name.replace("_", "").isalnum():
         raise ValueError(f"refusing to drop {name!r}: not a test database")
     _run(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+"""Parameters of fixtures that run their tests once per store."""
+
+
+@contextmanager
+def throwaway_database(backend: str, folder: Path) -> Iterator[str]:
+    """A fresh, empty database on `backend` ("sqlite": a file in `folder`), dropped after."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'taskrouter.db'}"
+        return
+    url = create_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
 
 
 def execute_sql(url: str, *statements: str) -> list[list[tuple[Any, ...]]]:

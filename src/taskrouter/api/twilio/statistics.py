@@ -146,6 +146,8 @@ async def list_task_queues_statistics(call: Call) -> Response:
 @endpoint
 async def bulk_task_queue_real_time_statistics(call: Call) -> Response:
     ws = workspace_sid(call)
+    # Another account's workspace answers 404 whatever the body holds, as on every route.
+    call.service.runtime.workspace(call.account_sid, ws)
     usage = 'the body must be JSON like {"QueueSids": ["WQ...", ...]}'
     try:
         body = orjson.loads(await call.request.body())
