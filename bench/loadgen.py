@@ -44,8 +44,16 @@ class Connection:
             f"Content-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
-        self.writer.write(head.encode() + body)
+        request = head.encode() + body
+        self.writer.write(request)
         status_line = await self.reader.readline()
+        if not status_line:
+            # The server closed the connection while it sat idle (keep-alive timeout): the
+            # request never reached it, so sending it again on a new one is safe.
+            await self.open()
+            assert self.reader is not None and self.writer is not None
+            self.writer.write(request)
+            status_line = await self.reader.readline()
         status = int(status_line.split(b" ", 2)[1])
         length = 0
         while True:

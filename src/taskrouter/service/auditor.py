@@ -1,6 +1,7 @@
 """The server's periodic self-audit: the invariants `taskrouter check` checks, on live state.
 
-Findings are logged (one warning each, naming the objects involved) and counted for metrics;
+Findings are logged (one warning each, naming the objects involved, up to LOGGED_PER_WORKSPACE
+per workspace and run, then one line with the rest counted by kind) and counted for metrics;
 nothing is repaired while serving, since a finding means a bug to look at, and the state on
 disk is what `taskrouter check --repair` works from.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable
 
 from taskrouter.engine.audit import Finding, audit_findings
@@ -19,6 +21,9 @@ from taskrouter.service.service import Service
 log = logging.getLogger("taskrouter.audit")
 
 Report = Callable[[str, list[Finding]], None]
+# A systemic fault (an overloaded server's deadlines all late at once) can yield thousands of
+# findings per run; the first few name the objects, a count says how many more.
+LOGGED_PER_WORKSPACE = 20
 
 
 def audit_once(
@@ -28,11 +33,20 @@ def audit_once(
     total = 0
     for sid, state in list(service.runtime.workspaces.items()):
         findings = audit_findings(state.engine, deadline_grace_ms=grace_ms)
-        for finding in findings:
+        for finding in findings[:LOGGED_PER_WORKSPACE]:
             log.warning(
                 "audit: %s",
                 finding.message,
                 extra={**sids_in(finding.message), "workspace_sid": sid, "kind": finding.kind},
+            )
+        if len(findings) > LOGGED_PER_WORKSPACE:
+            rest = Counter(f.kind.value for f in findings[LOGGED_PER_WORKSPACE:])
+            log.warning(
+                "audit: %d more findings in workspace %s (%s)",
+                sum(rest.values()),
+                sid,
+                ", ".join(f"{kind}: {count}" for kind, count in sorted(rest.items())),
+                extra={"workspace_sid": sid},
             )
         if report is not None:
             report(sid, findings)
