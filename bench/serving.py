@@ -56,9 +56,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-@contextmanager
-def server(database: str) -> Iterator[int]:
-    """`taskrouter serve` on `database` with the bench account; yields its port."""
+def start_server(database: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`taskrouter serve` on `database` with the bench account, listening; the caller stops
+    it (SIGTERM). `server` below does both for those that need only the port."""
     port = free_port()
     env = os.environ | {"TASKROUTER_ACCOUNT_SID": ACCOUNT, "TASKROUTER_AUTH_TOKEN": TOKEN}
     command = [sys.executable, "-m", "taskrouter", "serve", "--port", str(port)]
@@ -66,6 +66,17 @@ def server(database: str) -> Iterator[int]:
     proc = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         _wait_listening(port, proc, "taskrouter")
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc, port
+
+
+@contextmanager
+def server(database: str) -> Iterator[int]:
+    """`taskrouter serve` on `database` with the bench account; yields its port."""
+    proc, port = start_server(database)
+    try:
         yield port
     finally:
         _stop(proc)

@@ -40,8 +40,8 @@ import orjson
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from e2e import ACCOUNT, ROOT, TOKEN, start_server  # noqa: E402
 from loadgen import Connection, open_loop, percentile  # noqa: E402
+from serving import ACCOUNT, ROOT, TOKEN, start_server  # noqa: E402
 from taskrouter.api.eventbridge.sockets import Connection as Socket  # noqa: E402
 from taskrouter.api.eventbridge.sockets import Sockets  # noqa: E402
 from taskrouter.auth.access_tokens import TaskRouterGrant, issue  # noqa: E402
