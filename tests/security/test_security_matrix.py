@@ -116,6 +116,27 @@ def _crm_payload(method: str, template: str, values: Values) -> dict[str, Any]:
     return out
 
 
+# The document's not-found code (HTTP 409) of each collection (docs/cpaas.md).
+CPAAS_NOT_FOUND = {
+    "activities": "510",
+    "workspaces": "520",
+    "workers": "530",
+    "taskqueues": "540",
+    "workflows": "550",
+    "tasks": "560",
+}
+
+
+def _cpaas_not_found(method: str, template: str) -> tuple[int, object]:
+    collection = template.split("/")[2]
+    if "{sid}" in template:
+        return 409, CPAAS_NOT_FOUND[collection]
+    # A create or search names its workspace in the body or query; a task, its workflow.
+    if method == "POST" and collection == "tasks":
+        return 409, CPAAS_NOT_FOUND["workflows"]
+    return 409, CPAAS_NOT_FOUND["workspaces"]
+
+
 @dataclass(frozen=True)
 class Face:
     name: str
@@ -128,8 +149,8 @@ class Face:
     error_code: Callable[[Any], object]
     # Status and error code of a request without valid credentials.
     unauthenticated: tuple[int, object]
-    # Status and error codes of the face's answer for objects of another account.
-    not_found: tuple[int, frozenset[object]]
+    # Status and error code of the face's answer for another account's objects at a route.
+    not_found: Callable[[str, str], tuple[int, object]]
     # How the face takes a key SID and secret: "basic", "bearer", "x-api-key".
     schemes: tuple[str, ...] = ("basic",)
     # Routes not bound to an existing object: another account may use them for itself.
@@ -166,7 +187,7 @@ FACES = [
         _twilio_payload,
         lambda body: body.get("code"),
         (401, 20003),
-        (404, frozenset({20404})),
+        lambda method, template: (404, 20404),
         own_scope=frozenset({("GET", "/v1/Workspaces"), ("POST", "/v1/Workspaces")}),
         unstable=lambda template: template.endswith(("/Stream", "Statistics")),
     ),
@@ -177,8 +198,7 @@ FACES = [
         _cpaas_payload,
         lambda body: body.get("errorCode"),
         (401, "401"),
-        # The document's own not-found codes, HTTP 409 (docs/cpaas.md).
-        (409, frozenset({"510", "520", "530", "540", "550", "560"})),
+        _cpaas_not_found,
         own_scope=frozenset(
             {("POST", "/taskrouter/workspaces"), ("GET", "/taskrouter/workspaces/search")}
         ),
@@ -191,7 +211,7 @@ FACES = [
         _crm_payload,
         lambda body: body.get("status"),
         (401, 401),
-        (404, frozenset({404})),
+        lambda method, template: (404, 404),
         schemes=("basic", "bearer", "x-api-key"),
         volatile=frozenset({"age", "longestTaskWaitingAge"}),
     ),
@@ -205,7 +225,7 @@ FACES = [
         ),
         lambda body: body.get("status"),
         (401, 401),
-        (404, frozenset({404})),
+        lambda method, template: (404, 404),
         schemes=("basic", "bearer", "x-api-key"),
         volatile=frozenset({"age", "longestTaskWaitingAge"}),
     ),
@@ -424,16 +444,14 @@ def test_every_route_refuses_every_intruder(
                 tried += 1
                 where = f"{face.name} {method} {template} with {who}"
                 # Another account's objects are answered exactly like missing ones.
-                status, codes = (
-                    face.not_found
-                    if other_account
-                    else (face.unauthenticated[0], frozenset({face.unauthenticated[1]}))
+                status, code = (
+                    face.not_found(method, template) if other_account else face.unauthenticated
                 )
                 if response.status_code != status:
                     problems.append(f"{where}: {response.status_code} {response.text[:160]}")
                     continue
                 body = response.json()
-                if face.error_code(body) not in codes:
+                if face.error_code(body) != code:
                     problems.append(f"{where}: error code {face.error_code(body)!r} in {body}")
                 leaked = _leaks(victim, response.request, response)
                 if leaked:
