@@ -56,7 +56,16 @@ def test_paging_defaults_links_and_offsets(api: CpaasClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["page=-1", "page=first", "pageSize=0", "pageSize=1001", "pageSize=ten"]
+    "query",
+    [
+        "page=-1",
+        "page=first",
+        "page=1000000001",
+        "page=1844674407370955162",
+        "pageSize=0",
+        "pageSize=1001",
+        "pageSize=ten",
+    ],
 )
 def test_bad_paging_is_400(api: CpaasClient, query: str) -> None:
     error = api.fails("GET", f"/taskrouter/workspaces/search?{query}", status=400)

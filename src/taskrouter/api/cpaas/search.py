@@ -18,6 +18,8 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
+# Keeps `start` (page × pageSize) an integer every JSON reader holds exactly (under 2^53).
+MAX_PAGE = 1_000_000_000
 # The examples list the most recently changed first; SortBy overrides it.
 DEFAULT_SORT = ("dateUpdated", True)
 PAGING = ("page", "pageSize")
@@ -124,6 +126,8 @@ class Criteria:
 
 def criteria(call: Call, collection: str) -> Criteria:
     page = _non_negative(call, "page", 0)
+    if page > MAX_PAGE:
+        raise bad_request(f"page must be at most {MAX_PAGE:,}, got {page}", "page")
     size = _non_negative(call, "pageSize", DEFAULT_PAGE_SIZE)
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise bad_request(f"pageSize must be between 1 and {MAX_PAGE_SIZE}, got {size}", size)
