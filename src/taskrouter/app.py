@@ -125,6 +125,7 @@ def create_app(
     """The server. Tests that drive time themselves pass their clock, `run_timers=False`
     and their own control routes; a normally started server has neither."""
     limits = limits or ServerLimits.from_env()
+    limits.apply_request_limits()
     service = Service(open_store(database_url), clock)
     sockets = Sockets(service)
     service.runtime.limits = limits

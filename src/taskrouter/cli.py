@@ -88,6 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="HTTP connections at once, 503 beyond, 0 for no limit"
         " (default: $TASKROUTER_MAX_CONNECTIONS, else 0)",
     )
+    for flag, variable, what, default in (
+        (
+            "--max-attributes",
+            "MAX_ATTRIBUTES",
+            "characters of a task's or worker's Attributes",
+            4096,
+        ),
+        ("--max-page-size", "MAX_PAGE_SIZE", "items in one page of a list", 1000),
+        ("--max-expression-length", "MAX_EXPRESSION_LENGTH", "characters of an expression", 4096),
+        ("--max-expression-depth", "MAX_EXPRESSION_DEPTH", "nesting of an expression, 1 to 64", 64),
+    ):
+        serve.add_argument(
+            flag, type=int, help=f"{what} (default: $TASKROUTER_{variable}, else {default})"
+        )
     serve.add_argument(
         "--audit-interval",
         type=float,
@@ -183,6 +197,10 @@ def serve(args: argparse.Namespace) -> int:
             audit_interval_s=args.audit_interval,
             max_streams_per_account=args.max_streams,
             max_connections=args.max_connections,
+            max_attributes=args.max_attributes,
+            max_page_size=args.max_page_size,
+            max_expression_length=args.max_expression_length,
+            max_expression_depth=args.max_expression_depth,
         )
     except ValueError as exc:
         print(f"taskrouter serve: {exc}", file=sys.stderr)

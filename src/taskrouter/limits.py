@@ -2,7 +2,8 @@
 
 Each limit comes from a `taskrouter serve` flag or, failing that, an environment variable
 (docs/limits.md lists them). Limits that Twilio documents for its API (attribute size, page
-size, expression length and nesting) are fixed at Twilio's values, since clients rely on them.
+size, expression length and nesting) default to Twilio's values, since clients rely on them;
+they hold for the whole process, so `apply_request_limits` sets them once at start.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from taskrouter.domain.errors import RateLimited
+from taskrouter.domain.request_limits import (
+    REQUEST_LIMITS,
+    TWILIO_MAX_ATTRIBUTES,
+    TWILIO_MAX_PAGE_SIZE,
+)
+from taskrouter.expressions import MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH
+from taskrouter.expressions import set_limits as set_expression_limits
 
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 DEFAULT_AUDIT_INTERVAL_S = 60.0
@@ -33,6 +41,11 @@ class ServerLimits:
     max_streams_per_account: int = DEFAULT_MAX_STREAMS
     # Connections the HTTP server accepts at once (503 beyond); 0 for no limit.
     max_connections: int = 0
+    # What one request may carry, on every face (Twilio's values by default).
+    max_attributes: int = TWILIO_MAX_ATTRIBUTES
+    max_page_size: int = TWILIO_MAX_PAGE_SIZE
+    max_expression_length: int = MAX_EXPRESSION_LENGTH
+    max_expression_depth: int = MAX_NESTING_DEPTH
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: float | None) -> ServerLimits:
@@ -54,6 +67,10 @@ class ServerLimits:
     def validate(self) -> None:
         if self.max_body_bytes < 1:
             raise ValueError("the request body limit must be at least 1 byte")
+        if min(self.max_attributes, self.max_page_size, self.max_expression_length) < 1:
+            raise ValueError("attribute, page size and expression limits must be at least 1")
+        if not 1 <= self.max_expression_depth <= MAX_NESTING_DEPTH:
+            raise ValueError(f"the expression depth limit must be from 1 to {MAX_NESTING_DEPTH}")
         if (
             min(
                 self.rate_per_second,
@@ -65,6 +82,12 @@ class ServerLimits:
             < 0
         ):
             raise ValueError("limits must not be negative")
+
+    def apply_request_limits(self) -> None:
+        """Make this process's faces and expressions use these limits."""
+        REQUEST_LIMITS.max_attributes = self.max_attributes
+        REQUEST_LIMITS.max_page_size = self.max_page_size
+        set_expression_limits(self.max_expression_length, self.max_expression_depth)
 
     def rate_limiter(self, clock: Callable[[], float] = time.monotonic) -> RateLimiter | None:
         if self.rate_per_second <= 0:
@@ -80,6 +103,10 @@ _VARIABLES: list[tuple[str, str, Callable[[str], float]]] = [
     ("audit_interval_s", "TASKROUTER_AUDIT_INTERVAL", float),
     ("max_streams_per_account", "TASKROUTER_MAX_STREAMS", int),
     ("max_connections", "TASKROUTER_MAX_CONNECTIONS", int),
+    ("max_attributes", "TASKROUTER_MAX_ATTRIBUTES", int),
+    ("max_page_size", "TASKROUTER_MAX_PAGE_SIZE", int),
+    ("max_expression_length", "TASKROUTER_MAX_EXPRESSION_LENGTH", int),
+    ("max_expression_depth", "TASKROUTER_MAX_EXPRESSION_DEPTH", int),
 ]
 
 

@@ -11,7 +11,7 @@ The module is pure: no I/O, no clock (time comes in through `scopes.time_variabl
 
 from .compiler import CompiledExpression, clear_caches, compile_expression, compile_node
 from .contexts import TIME_VARIABLES, Context, resolve
-from .errors import MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH, ExpressionError
+from .errors import MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH, ExpressionError, set_limits
 from .nodes import (
     ANY,
     And,
@@ -68,6 +68,7 @@ __all__ = [
     "parse",
     "parse_order_by",
     "resolve",
+    "set_limits",
     "skip_if_root",
     "target_root",
     "task_root",

@@ -30,3 +30,27 @@ class ExpressionError(ValueError):
     def __reduce__(self) -> tuple[type[ExpressionError], tuple[str, int, str | None]]:
         # ValueError pickles only `args`; keep the structured fields across processes.
         return (type(self), (self.message, self.column, self.token))
+
+
+class ExpressionLimits:
+    """The limits in force: MAX_EXPRESSION_LENGTH and MAX_NESTING_DEPTH unless a server was
+    started with others (`set_limits`). Depth can only be lowered: the maximum keeps every
+    recursive walk far from Python's recursion limit."""
+
+    __slots__ = ("depth", "length")
+
+    def __init__(self) -> None:
+        self.length = MAX_EXPRESSION_LENGTH
+        self.depth = MAX_NESTING_DEPTH
+
+
+LIMITS = ExpressionLimits()
+
+
+def set_limits(length: int = MAX_EXPRESSION_LENGTH, depth: int = MAX_NESTING_DEPTH) -> None:
+    if length < 1:
+        raise ValueError("the expression length limit must be at least 1")
+    if not 1 <= depth <= MAX_NESTING_DEPTH:
+        raise ValueError(f"the expression depth limit must be between 1 and {MAX_NESTING_DEPTH}")
+    LIMITS.length = length
+    LIMITS.depth = depth

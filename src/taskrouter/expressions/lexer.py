@@ -6,7 +6,7 @@ import re
 from enum import Enum
 from typing import Final, NoReturn, TypeAlias
 
-from .errors import MAX_EXPRESSION_LENGTH, ExpressionError
+from .errors import LIMITS, ExpressionError
 
 
 class Kind(Enum):
@@ -92,14 +92,13 @@ _HINTS: Final = {
 def tokenize(text: str) -> list[Token]:
     """Split `text` into tokens, ending with one END token.
 
-    Raises ExpressionError for text longer than MAX_EXPRESSION_LENGTH, an unterminated string,
-    or a character that cannot start any token.
+    Raises ExpressionError for text longer than the length limit (MAX_EXPRESSION_LENGTH unless
+    a server set another), an unterminated string, or a character that cannot start any token.
     """
-    if len(text) > MAX_EXPRESSION_LENGTH:
+    limit = LIMITS.length
+    if len(text) > limit:
         raise ExpressionError(
-            f"expression is longer than {MAX_EXPRESSION_LENGTH} characters ({len(text)})",
-            MAX_EXPRESSION_LENGTH + 1,
-            None,
+            f"expression is longer than {limit} characters ({len(text)})", limit + 1, None
         )
     tokens: list[Token] = []
     append = tokens.append

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final, NoReturn
 
-from .errors import MAX_NESTING_DEPTH, ExpressionError
+from .errors import LIMITS, ExpressionError
 from .lexer import Kind, Token, tokenize
 from .nodes import ANY, And, Comparison, Literal, Node, Not, Op, Operand, Or, Path, Scalar, Segment
 
@@ -97,9 +97,9 @@ class Parser:
 
     def _enter(self, token: Token) -> None:
         self.depth += 1
-        if self.depth > MAX_NESTING_DEPTH:
+        if self.depth > LIMITS.depth:
             raise ExpressionError(
-                f"expression nests deeper than {MAX_NESTING_DEPTH} levels of parentheses and NOT",
+                f"expression nests deeper than {LIMITS.depth} levels of parentheses and NOT",
                 token[2] + 1,
                 token[1],
             )

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import orjson
 
 from taskrouter.domain.errors import Invalid
+from taskrouter.domain.request_limits import REQUEST_LIMITS
 
 MAX_FRIENDLY_NAME = 64
-MAX_ATTRIBUTES = 4096
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 
@@ -24,11 +24,11 @@ def friendly_name(value: str, param: str = "FriendlyName", limit: int = MAX_FRIE
 
 
 def attributes(text: str, param: str = "Attributes") -> tuple[str, dict[str, Any]]:
-    """A JSON object given as text, at most 4,096 characters; returns the text and the object."""
-    if len(text) > MAX_ATTRIBUTES:
-        raise Invalid(
-            f"{param} is longer than {MAX_ATTRIBUTES} characters ({len(text)})", param=param
-        )
+    """A JSON object given as text, at most 4,096 characters (or the server's own limit);
+    returns the text and the object."""
+    limit = REQUEST_LIMITS.max_attributes
+    if len(text) > limit:
+        raise Invalid(f"{param} is longer than {limit} characters ({len(text)})", param=param)
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:

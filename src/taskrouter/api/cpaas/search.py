@@ -11,13 +11,13 @@ from urllib.parse import urlencode
 from taskrouter.api.cpaas.call import Call
 from taskrouter.api.cpaas.errors import bad_request
 from taskrouter.api.cpaas.wire import query_time
+from taskrouter.domain.request_limits import REQUEST_LIMITS
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.service import search
 
 T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 10
-MAX_PAGE_SIZE = 1000
 # Keeps `start` (page × pageSize) an integer every JSON reader holds exactly (under 2^53).
 MAX_PAGE = 1_000_000_000
 # The examples list the most recently changed first; SortBy overrides it.
@@ -128,9 +128,10 @@ def criteria(call: Call, collection: str) -> Criteria:
     page = _non_negative(call, "page", 0)
     if page > MAX_PAGE:
         raise bad_request(f"page must be at most {MAX_PAGE:,}, got {page}", "page")
-    size = _non_negative(call, "pageSize", DEFAULT_PAGE_SIZE)
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise bad_request(f"pageSize must be between 1 and {MAX_PAGE_SIZE}, got {size}", size)
+    size = _non_negative(call, "pageSize", REQUEST_LIMITS.page_size(DEFAULT_PAGE_SIZE))
+    largest = REQUEST_LIMITS.max_page_size
+    if not 1 <= size <= largest:
+        raise bad_request(f"pageSize must be between 1 and {largest}, got {size}", size)
     field, descending = DEFAULT_SORT
     sort_by = call.query("SortBy")
     if sort_by is not None:

@@ -15,11 +15,11 @@ import orjson
 
 from taskrouter.api.crm.call import Query
 from taskrouter.domain.errors import Invalid
+from taskrouter.domain.request_limits import REQUEST_LIMITS
 
 T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 PAGING_PARAMS = ("pageSize", "pageToken")
 
 
@@ -30,7 +30,9 @@ class Token:
 
 
 def page_size(query: Query) -> int:
-    return query.int("pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    return query.int(
+        "pageSize", REQUEST_LIMITS.page_size(DEFAULT_PAGE_SIZE), 1, REQUEST_LIMITS.max_page_size
+    )
 
 
 def read_token(query: Query) -> Token | None:

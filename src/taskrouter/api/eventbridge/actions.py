@@ -25,7 +25,6 @@ from starlette.responses import Response
 from taskrouter.api.eventbridge import shapes
 from taskrouter.api.twilio import tasks as twilio_tasks
 from taskrouter.api.twilio.wire import (
-    MAX_PAGE_SIZE,
     Params,
     error_response,
     json_response,
@@ -35,6 +34,7 @@ from taskrouter.api.twilio.workers import worker_fields
 from taskrouter.auth.access_tokens import TaskRouterGrant
 from taskrouter.domain import errors
 from taskrouter.domain.entities import Reservation
+from taskrouter.domain.request_limits import REQUEST_LIMITS
 from taskrouter.domain.sids import Prefix
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.service.service import Service
@@ -107,9 +107,10 @@ Handler = Callable[[Action], Awaitable[Any]]
 
 def _page(items: list[Any], params: Params, render: Callable[[Any], dict[str, Any]]) -> Any:
     """The SDK's list shape: `contents`, and `after_sid` to ask for the next page with."""
-    size = params.int("PageSize") or MAX_PAGE_SIZE
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise errors.Invalid(f"PageSize must be between 1 and {MAX_PAGE_SIZE}", param="PageSize")
+    largest = REQUEST_LIMITS.max_page_size
+    size = params.int("PageSize") or largest
+    if not 1 <= size <= largest:
+        raise errors.Invalid(f"PageSize must be between 1 and {largest}", param="PageSize")
     items = sorted(items, key=lambda item: (item.date_created, item.sid))
     after = params.str("AfterSid")
     start = 0

@@ -20,10 +20,11 @@ from urllib.parse import urlencode
 from starlette.responses import Response, StreamingResponse
 
 from taskrouter.api.twilio.call import Call, endpoint
-from taskrouter.api.twilio.wire import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, json_response
+from taskrouter.api.twilio.wire import DEFAULT_PAGE_SIZE, json_response
 from taskrouter.api.twilio.workspaces import workspace_sid
 from taskrouter.domain import errors
 from taskrouter.domain.clock import iso8601
+from taskrouter.domain.request_limits import REQUEST_LIMITS
 from taskrouter.domain.sids import Prefix, is_sid
 from taskrouter.events import outbox, payload
 from taskrouter.events.archive import EventQuery
@@ -131,10 +132,11 @@ def _query(call: Call, now_ms: int) -> EventQuery:
 def _page_size(call: Call) -> int:
     size = call.query.int("PageSize")
     if size is None:
-        return DEFAULT_PAGE_SIZE
-    if not 1 <= size <= MAX_PAGE_SIZE:
+        return REQUEST_LIMITS.page_size(DEFAULT_PAGE_SIZE)
+    largest = REQUEST_LIMITS.max_page_size
+    if not 1 <= size <= largest:
         raise errors.Invalid(
-            f"PageSize must be between 1 and {MAX_PAGE_SIZE}, got {size}", param="PageSize"
+            f"PageSize must be between 1 and {largest}, got {size}", param="PageSize"
         )
     return size
 

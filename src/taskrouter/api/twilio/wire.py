@@ -14,12 +14,12 @@ import orjson
 from starlette.responses import Response
 
 from taskrouter.domain import errors
+from taskrouter.domain.request_limits import REQUEST_LIMITS
 from taskrouter.domain.sids import Prefix, require_sid
 
 T = TypeVar("T")
 
 TRUE_WORDS = frozenset(("true", "1", "yes"))
-MAX_PAGE_SIZE = 1000
 # Integers in requests are Twilio's 32-bit ones at most; 64 bits leaves room and keeps every
 # value inside what JSON encoders and databases take (a bigger one answered 500, found by
 # the fuzz tests).
@@ -207,10 +207,11 @@ def page(
     """
     size = query.int("PageSize")
     if size is None:
-        size = DEFAULT_PAGE_SIZE
-    if not 1 <= size <= MAX_PAGE_SIZE:
+        size = REQUEST_LIMITS.page_size(DEFAULT_PAGE_SIZE)
+    largest = REQUEST_LIMITS.max_page_size
+    if not 1 <= size <= largest:
         raise errors.Invalid(
-            f"PageSize must be between 1 and {MAX_PAGE_SIZE}, got {size}", param="PageSize"
+            f"PageSize must be between 1 and {largest}, got {size}", param="PageSize"
         )
     number = query.page_number()
     items = sorted(items, key=position)
