@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from taskrouter.api.statuses import http_status
 from taskrouter.domain import errors
 
 
@@ -84,17 +85,6 @@ class Subject:
     refs: dict[str, tuple[Kind, str]] = field(default_factory=dict)
 
 
-_STATUS: list[tuple[type[errors.DomainError], int]] = [
-    (errors.NotFound, 404),
-    (errors.Unauthenticated, 401),
-    (errors.Forbidden, 403),
-    (errors.PreconditionFailed, 412),
-    (errors.Conflict, 409),
-    (errors.Gone, 410),
-    (errors.RateLimited, 429),
-]
-
-
 def translate(exc: errors.DomainError, subject: Subject | None) -> Fault:
     if subject is not None:
         if isinstance(exc, errors.NotFound) and subject.sid is not None:
@@ -113,5 +103,5 @@ def translate(exc: errors.DomainError, subject: Subject | None) -> Fault:
                 return seed_fault(ATTRIBUTES_INVALID, exc.message)
     if isinstance(exc, errors.Unauthenticated):
         return Fault(401, "401", "Unauthorized: wrong or missing credentials")
-    status = next((s for kind, s in _STATUS if isinstance(exc, kind)), 400)
+    status = http_status(exc)
     return Fault(status, str(status), exc.message, exc.param)

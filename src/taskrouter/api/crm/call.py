@@ -17,6 +17,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from taskrouter.api.statuses import http_status
 from taskrouter.api.twilio.call import public_base
 from taskrouter.api.twilio.wire import json_response
 from taskrouter.domain import errors
@@ -29,16 +30,6 @@ log = logging.getLogger("taskrouter.api.crm")
 API_KEY_HEADER = "x-api-key"
 TRUE_WORDS = ("true", "1")
 FALSE_WORDS = ("false", "0")
-
-_STATUS: list[tuple[type[errors.DomainError], int]] = [
-    (errors.NotFound, 404),
-    (errors.Unauthenticated, 401),
-    (errors.Forbidden, 403),
-    (errors.PreconditionFailed, 412),
-    (errors.Conflict, 409),
-    (errors.Gone, 410),
-    (errors.RateLimited, 429),
-]
 
 
 class Query:
@@ -148,7 +139,7 @@ def answer(data: Any = None, message: str = "OK", status: int = 200) -> Response
 
 
 def error_response(exc: errors.DomainError) -> Response:
-    status = next((s for kind, s in _STATUS if isinstance(exc, kind)), 400)
+    status = http_status(exc)
     data = {"param": exc.param} if exc.param else None
     headers: dict[str, str] = {}
     if isinstance(exc, errors.Unauthenticated):

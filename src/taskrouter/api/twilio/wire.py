@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from starlette.responses import Response
 
+from taskrouter.api.statuses import http_status
 from taskrouter.domain import errors
 from taskrouter.domain.request_limits import REQUEST_LIMITS
 from taskrouter.domain.sids import Prefix, require_sid
@@ -111,21 +112,13 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(orjson.dumps(data), status, headers, media_type="application/json")
 
 
-_STATUS: list[tuple[type[errors.DomainError], int, int]] = [
-    (errors.NotFound, 404, 20404),
-    (errors.Unauthenticated, 401, 20003),
-    (errors.Forbidden, 403, 20403),
-    (errors.PreconditionFailed, 412, 412),
-    (errors.Conflict, 409, 20409),
-    (errors.Gone, 410, 20410),
-    (errors.RateLimited, 429, 20429),
-    (errors.IllegalTransition, 400, 20001),
-    (errors.Invalid, 400, 20001),
-]
+# Twilio's error code for each HTTP status the core's errors map to.
+_CODES = {404: 20404, 401: 20003, 403: 20403, 412: 412, 409: 20409, 410: 20410, 429: 20429}
 
 
 def error_response(exc: errors.DomainError) -> Response:
-    status, code = next(((s, c) for kind, s, c in _STATUS if isinstance(exc, kind)), (400, 20001))
+    status = http_status(exc)
+    code = _CODES.get(status, 20001)
     body = {
         "code": code,
         "message": exc.message,
