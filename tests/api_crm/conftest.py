@@ -12,8 +12,8 @@ from collections.abc import Generator, Iterator
 import pytest
 from crm_harness import RETENTION_DAYS, Company
 
-from events.events_harness import EventServer
-from support.databases import BACKENDS, throwaway_database
+from events.events_harness import EventServer, add_server_log, event_server
+from support.databases import BACKENDS
 
 SETTINGS = {
     "TASKROUTER_EVENT_RETENTION_DAYS": str(RETENTION_DAYS),
@@ -26,13 +26,8 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EventServer]:
     workdir = tmp_path_factory.mktemp(f"crm-{request.param}")
-    with throwaway_database(request.param, workdir) as url:
-        srv = EventServer(url, workdir=workdir, env=SETTINGS)
-        try:
-            srv.start()
-            yield srv
-        finally:
-            srv.kill()
+    with event_server(request.param, workdir, SETTINGS) as srv:
+        yield srv
 
 
 @pytest.fixture
@@ -45,8 +40,5 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if report.failed:
-        srv = getattr(item, "funcargs", {}).get("server")
-        if isinstance(srv, EventServer):
-            report.sections.append(("crm server log", srv.logs()[-8_000:]))
+    add_server_log(item, report, "crm server log")
     return report

@@ -16,9 +16,9 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
-from events_harness import EventServer, Receiver
+from events_harness import EventServer, Receiver, add_server_log, event_server
 
-from support.databases import BACKENDS, throwaway_database
+from support.databases import BACKENDS
 
 SETTINGS = {
     "TASKROUTER_CALLBACK_RETRY_BASE_MS": "1000",
@@ -34,13 +34,8 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EventServer]:
     workdir = tmp_path_factory.mktemp(f"events-{request.param}")
-    with throwaway_database(request.param, workdir) as url:
-        srv = EventServer(url, workdir=workdir, env=SETTINGS)
-        try:
-            srv.start()
-            yield srv
-        finally:
-            srv.kill()
+    with event_server(request.param, workdir, SETTINGS) as srv:
+        yield srv
 
 
 @pytest.fixture
@@ -82,9 +77,5 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if report.failed:
-        funcargs = getattr(item, "funcargs", {})
-        srv = funcargs.get("server")
-        if isinstance(srv, EventServer):
-            report.sections.append(("events server log", srv.logs()[-8_000:]))
+    add_server_log(item, report, "events server log")
     return report

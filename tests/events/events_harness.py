@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,9 +29,11 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
+import pytest
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from support.databases import throwaway_database
 from support.server import Credentials, clean_env, free_port, new_account
 from support.twilio_client import make_client
 
@@ -361,3 +363,22 @@ class EventServer:
     def ws(self, sid: str) -> Any:
         assert self.client is not None
         return self.client.taskrouter.v1.workspaces(sid)
+
+
+@contextlib.contextmanager
+def event_server(backend: str, workdir: Path, settings: dict[str, str]) -> Iterator[EventServer]:
+    """A started EventServer on a fresh database of `backend`; killed and dropped after."""
+    with throwaway_database(backend, workdir) as url:
+        srv = EventServer(url, workdir=workdir, env=settings)
+        try:
+            srv.start()
+            yield srv
+        finally:
+            srv.kill()
+
+
+def add_server_log(item: pytest.Item, report: pytest.TestReport, title: str) -> None:
+    """On a failed test, attach the tail of its `server` fixture's log to the report."""
+    srv = getattr(item, "funcargs", {}).get("server")
+    if report.failed and isinstance(srv, EventServer):
+        report.sections.append((title, srv.logs()[-8_000:]))
