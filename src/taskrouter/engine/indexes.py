@@ -69,13 +69,6 @@ class PendingTasks:
         tasks = self._by_slot.get(slot)
         return iter(tasks) if tasks else iter(())
 
-    def count(self, slot: Slot) -> int:
-        tasks = self._by_slot.get(slot)
-        return len(tasks) if tasks else 0
-
-    def slots_of_queue(self, queue_sid: str) -> list[Slot]:
-        return [slot for slot in self._by_slot if slot[0] == queue_sid]
-
     def has_channel(self, channel_sid: str) -> bool:
         return self._per_channel.get(channel_sid, 0) > 0
 
