@@ -121,12 +121,16 @@ def create_app(
     extra_routes: list[Route] | None = None,
     limits: ServerLimits | None = None,
     log_requests: bool = False,
+    callbacks_apart: bool = False,
 ) -> Starlette:
     """The server. Tests that drive time themselves pass their clock, `run_timers=False`
-    and their own control routes; a normally started server has neither."""
+    and their own control routes; a normally started server has neither. `callbacks_apart`
+    posts event callbacks from a child process (what `taskrouter serve` does)."""
     limits = limits or ServerLimits.from_env()
     limits.apply_request_limits()
     service = Service(open_store(database_url), clock)
+    if callbacks_apart:
+        service.runtime.events.post_events_apart(service.runtime.store)
     sockets = Sockets(service)
     service.runtime.limits = limits
     service.runtime.rate_limiter = limits.rate_limiter()

@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
             flag, type=int, help=f"{what} (default: $TASKROUTER_{variable}, else {default})"
         )
     serve.add_argument(
+        "--callbacks",
+        choices=("apart", "inline"),
+        default=os.environ.get("TASKROUTER_CALLBACKS", "apart"),
+        help="post event callbacks from a child process at lower priority (apart), or from the"
+        " server's own (inline) (default: $TASKROUTER_CALLBACKS, else apart)",
+    )
+    serve.add_argument(
         "--audit-interval",
         type=float,
         help="seconds between self-audits, 0 for none"
@@ -227,6 +234,7 @@ def serve(args: argparse.Namespace) -> int:
         bootstrap=bootstrap,
         limits=limits,
         log_requests=args.access_log,
+        callbacks_apart=args.callbacks == "apart",
     )
     run_server(app, args.host, args.port, max_connections=limits.max_connections)
     return 0

@@ -97,6 +97,8 @@ class _LiveState(Collector):
                 for status in (PENDING, FAILED)
             }
         )
+        # Event callbacks have no outbox row while pending: the courier counts them.
+        self.outbox[PENDING] += await self.service.runtime.events.courier.backlog()
 
     def collect(self) -> Iterable[Metric]:
         return list(self._collect())
@@ -116,7 +118,7 @@ class _LiveState(Collector):
         )
         yield GaugeMetricFamily(
             "taskrouter_outbox_depth",
-            "Deliveries (event and assignment callbacks) waiting in the outbox.",
+            "Callbacks (event and assignment) owed and not yet delivered.",
             value=self.outbox.get(PENDING, 0),
         )
         yield GaugeMetricFamily(

@@ -38,6 +38,21 @@ class EventQuery:
     task_channel: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OwedEvent:
+    """An event owed a callback, as the courier reads it from the log."""
+
+    sid: str
+    account_sid: str
+    workspace_sid: str
+    event_type: str
+    callback_url: str
+    body: dict[str, Any]
+
+
+_OWED = "SELECT sid, account_sid, workspace_sid, event_type, callback_url, body FROM events"
+
+
 class _Sql:
     """Placeholders and JSON access, per dialect (`sid` ordering, `data` fields)."""
 
@@ -148,6 +163,43 @@ class EventArchive:
         )
         return [_body(r) for r in await self._read(text, sql.params)]
 
+    async def owed(self, start_sid: str, below_sid: str, limit: int) -> list[OwedEvent]:
+        """Events owed a callback with `start_sid <= sid < below_sid`, oldest first. Plain
+        `sid` comparisons walk the primary key (see `replay`)."""
+        sql = _Sql(self._postgres)
+        text = (
+            f"{_OWED} WHERE sid >= {sql.bind(start_sid)} AND sid < {sql.bind(below_sid)}"
+            f" AND callback_url IS NOT NULL ORDER BY sid ASC LIMIT {sql.bind(limit)}"
+        )
+        return [_owed(r) for r in await self._read(text, sql.params)]
+
+    async def owed_of(
+        self, workspace_sid: str, after_sid: str, below_sid: str, limit: int
+    ) -> list[OwedEvent]:
+        """One workspace's events owed a callback with `after_sid < sid < below_sid`."""
+        sql = _Sql(self._postgres)
+        text = (
+            f"{_OWED} WHERE sid > {sql.bind(after_sid)} AND sid < {sql.bind(below_sid)}"
+            f" AND workspace_sid = {sql.bind(workspace_sid)} AND callback_url IS NOT NULL"
+            f" ORDER BY sid ASC LIMIT {sql.bind(limit)}"
+        )
+        return [_owed(r) for r in await self._read(text, sql.params)]
+
+    async def count_owed(
+        self, after_sid: str, workspace_sid: str | None = None, below_sid: str | None = None
+    ) -> int:
+        """How many events owed a callback lie above `after_sid` (and below `below_sid`)."""
+        sql = _Sql(self._postgres)
+        terms = [f"sid > {sql.bind(after_sid)}", "callback_url IS NOT NULL"]
+        if workspace_sid is not None:
+            terms.append(f"workspace_sid = {sql.bind(workspace_sid)}")
+        if below_sid is not None:
+            terms.append(f"sid < {sql.bind(below_sid)}")
+        rows = await self._read(
+            f"SELECT count(*) FROM events WHERE {' AND '.join(terms)}", sql.params
+        )
+        return int(rows[0][0])
+
     async def expired(self, cutoff_ms: int, workspace_sid: str | None, limit: int) -> list[str]:
         """SIDs of events older than `cutoff_ms` (one workspace's, or any)."""
         sql = _Sql(self._postgres)
@@ -208,6 +260,11 @@ class EventArchive:
             conn.execute("PRAGMA query_only = 1")
             self._conn = conn
         return self._conn.execute(text, params).fetchall()
+
+
+def _owed(row: tuple[Any, ...]) -> OwedEvent:
+    sid, account_sid, workspace_sid, event_type, url, body = row
+    return OwedEvent(sid, account_sid, workspace_sid, event_type, url, orjson.loads(body))
 
 
 def _body(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Turning what a command did into event rows and outbox rows, for the same commit.
+"""Turning what a command did into event rows (and assignment outbox rows), for one commit.
 
 Two sources feed it: the engine's `EngineEvent`s (routing: tasks, reservations, queues,
 workflows, engine-made activity changes) and the service's `Emitted` (configuration changes
@@ -9,11 +9,13 @@ and API-driven worker changes). Both become one stored event body each:
 
 where `data` holds the callback fields (PascalCase, string values, the workspace's sid and name
 among them), snapshotted now. The description is derived from them when shown (`describe`).
+An event owed a callback carries the URL in its row's `callback_url` column (the courier reads
+those); an assignment callback is an outbox row.
 
 Event SIDs are ordered: `EV` + 16 hex digits of a sequence number (the clock's milliseconds
 shifted left 20 bits, never repeating or going back) + 16 random hex digits. Sorting by SID is
-sorting by commit order, which the Events list, the SSE stream's Last-Event-ID and the
-ordered delivery lanes all rely on.
+sorting by the order events were made, which the Events list, the SSE stream's
+Last-Event-ID and the ordered delivery lanes all rely on.
 """
 
 from __future__ import annotations
@@ -85,13 +87,18 @@ class Batch:
 
     changes: list[Change] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # Assignment callbacks (event callbacks are read from the log by the courier).
     deliveries: list[outbox.Delivery] = field(default_factory=list)
+    # Whether an event of it is owed a callback.
+    owed: bool = False
 
 
 class EventLog:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._last_seq = 0
+        # The newest SID handed out (or stored, at start).
+        self.last_sid = ""
         self._random = random.Random(os.urandom(16))
         # worker sid -> (activity sid, since ms): what the last event said, so the next
         # activity change can tell the previous activity and the time spent in it.
@@ -109,11 +116,13 @@ class EventLog:
         if sid and len(sid) == 34:
             with contextlib.suppress(ValueError):
                 self._last_seq = max(self._last_seq, int(sid[2:18], 16))
+            self.last_sid = max(self.last_sid, sid)
 
     def new_sid(self, now: int) -> str:
         seq = max(now << SEQ_SHIFT, self._last_seq + 1)
         self._last_seq = seq
-        return f"EV{seq:016x}{self._random.getrandbits(64):016x}"
+        sid = self.last_sid = f"EV{seq:016x}{self._random.getrandbits(64):016x}"
+        return sid
 
     # -- one command ---------------------------------------------------------------------------
 
@@ -170,6 +179,9 @@ class EventLog:
         if url and ws.events_filter:
             wanted = {t.strip() for t in ws.events_filter.split(",") if t.strip()}
         for body in bodies:
+            owed = url if url and (wanted is None or body["event_type"] in wanted) else None
+            if owed:
+                batch.owed = True
             changes.append(
                 Put(
                     "events",
@@ -180,14 +192,11 @@ class EventLog:
                         "event_type": body["event_type"],
                         "event_date_ms": body["event_date_ms"],
                         "resource_sid": body["resource_sid"],
+                        "callback_url": owed,
                         "body": body,
                     },
                 )
             )
-            if url and (wanted is None or body["event_type"] in wanted):
-                delivery = outbox.event_delivery(body, url, now)
-                batch.deliveries.append(delivery)
-                changes.append(delivery.put())
         for delivery in assignments:
             batch.deliveries.append(delivery)
             changes.append(delivery.put())

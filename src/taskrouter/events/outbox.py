@@ -1,10 +1,11 @@
 """The outbox: callbacks owed to receivers, stored in the commit of the change that caused them.
 
-One row per delivery: `kind` "event" (an event callback, sid = the event's sid) or
-"assignment" (an assignment callback, sid = the reservation's sid). `status` is "pending"
-until delivered (the row is then deleted), "failed" once its retry period ran out, and
-"redeliver" when an operator asked for a failed one again while the server may be running
-(the server takes those back as "pending").
+One row per assignment callback (`kind` "assignment", sid = the reservation's sid), "pending"
+until answered or given up (the row is then deleted). Event callbacks are read from the event
+log (see courier.py); one gets a row (`kind` "event", sid = the event's sid) only once its retry
+period ran out: `status` "failed", then "redeliver" when an operator asks for it again while a
+server may be running (the server takes those back as "pending", and deletes the row once
+delivered).
 
 `failed_deliveries` and `request_redelivery` work on the store alone, so a CLI can call them
 with or without a running server.
@@ -38,7 +39,7 @@ class Delivery:
     # stored event when sent), assignments fallback_url, task_sid, reservation_sid and params;
     # after a failure, last_error.
     body: dict[str, Any]
-    # The event itself, while in memory (not stored twice: after a restart it is read back).
+    # The event itself, while in memory (not stored twice: an outbox row reads it back).
     event: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def put(self) -> Put:
@@ -85,20 +86,6 @@ class Delivery:
             "next_attempt_ms": self.next_attempt_ms,
             "last_error": self.body.get("last_error"),
         }
-
-
-def event_delivery(event: dict[str, Any], url: str, now: int) -> Delivery:
-    return Delivery(
-        event["sid"],
-        event["workspace_sid"],
-        EVENT,
-        now,
-        now,
-        0,
-        PENDING,
-        {"url": url, "account_sid": event["account_sid"], "event_type": event["event_type"]},
-        event,
-    )
 
 
 def assignment_delivery(

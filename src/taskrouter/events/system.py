@@ -1,10 +1,16 @@
-"""The events side of the service, in one place: log, outbox delivery, live streams, retention.
+"""The events side of the service, in one place: log, callbacks, live streams, retention.
 
-The runtime calls `record` while it builds a command's commit (event rows and outbox rows go
-into that same commit) and `committed` once the commit is durable (deliveries and live streams
-get the events; nothing there awaits). `open`/`close` bracket every use of the service;
-`start_background`/`stop_background` run the delivery loop and the retention sweep, which only
-the serving process does (a CLI command opening the database does not deliver).
+The runtime calls `record` while it builds a command's commit (event rows and assignment
+outbox rows go into that same commit), then `committed` once the commit is durable (assignment
+callbacks and live streams get the events, and the courier may read further in the log;
+nothing there awaits) or `abandoned` if it failed. `open`/`close` bracket every use of the
+service; `start_background`/`stop_background` run the callbacks and the retention sweep, which
+only the serving process does (a CLI command opening the database does not deliver).
+
+The courier reads owed events from the log below a bound under which no commit is still in
+flight: the lowest first SID of the batches recorded but not yet committed or abandoned, or
+just above the newest SID handed out when there are none. SIDs grow in the order batches are
+recorded, so a batch that commits late is never passed over.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from taskrouter.domain.clock import Clock
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.archive import EventArchive
 from taskrouter.events.assignment import ReservationCommands
+from taskrouter.events.courier import EventCourier, just_above
+from taskrouter.events.courier_process import CourierProcess
 from taskrouter.events.delivery import Deliverer
 from taskrouter.events.finished_tasks import FinishedTasks
 from taskrouter.events.http import HttpClient
 from taskrouter.events.log import Batch, Emitted, EventLog
 from taskrouter.events.retention import Retention
+from taskrouter.events.sender import USER_AGENT, Sender
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.stream import StreamHub
 from taskrouter.store import Store
@@ -42,12 +51,21 @@ class EventSystem:
         self.archive = EventArchive(store)
         self.finished_tasks = FinishedTasks(self.archive)
         self.streams = StreamHub()
-        self.delivery = Deliverer(store, clock, self.settings)
+        self.delivery = Deliverer(store, self.settings)
+        self.courier: EventCourier | CourierProcess = EventCourier(
+            store, self.archive, clock, self.settings
+        )
+        # id(batch) -> its first event SID, for batches recorded and not yet settled.
+        self._in_flight: dict[int, str] = {}
         self.retention = Retention(store, self.archive, clock, self.settings)
         self._workspaces: Callable[[], Iterable[str]] = lambda: ()
         self._sweeper: asyncio.Task[None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
+
+    def post_events_apart(self, store: Store) -> None:
+        """Event callbacks from a child process (see courier_process.py), not this one."""
+        self.courier = CourierProcess(store, self.archive)
 
     async def open(self, workspaces: Iterable[WorkspaceState]) -> None:
         """After the runtime loaded: continue the SID sequence, know every worker's activity."""
@@ -70,9 +88,15 @@ class EventSystem:
             return None if reservation is None else reservation.reservation_status
 
         self._workspaces = lambda: list(workspaces())
-        await self.delivery.start(
-            token_of=token_of, status_of=status_of, reservations=reservations, client=client
-        )
+
+        def sender() -> Sender:
+            timeout = min(self.settings.callback_timeout_s, 5.0)
+            return Sender(
+                client or HttpClient(connect_timeout=timeout, user_agent=USER_AGENT), token_of
+            )
+
+        await self.delivery.start(sender=sender(), status_of=status_of, reservations=reservations)
+        await self.courier.start(sender(), self.committed_below())
         self._sweeper = asyncio.create_task(self._sweep_loop(), name="taskrouter-event-retention")
 
     async def stop_background(self) -> None:
@@ -83,6 +107,7 @@ class EventSystem:
                 await self._sweeper
             self._sweeper = None
         await self.delivery.stop()
+        await self.courier.stop()
 
     async def close(self) -> None:
         await self.archive.close()
@@ -92,11 +117,27 @@ class EventSystem:
     def record(
         self, state: WorkspaceState, outcome: Outcome | None, emitted: Sequence[Emitted] = ()
     ) -> Batch | None:
-        return self.log.record(state, outcome, emitted)
+        batch = self.log.record(state, outcome, emitted)
+        if batch is not None and batch.events:
+            self._in_flight[id(batch)] = min(body["sid"] for body in batch.events)
+        return batch
 
     def committed(self, batch: Batch) -> None:
+        self._in_flight.pop(id(batch), None)
         self.delivery.enqueue(batch.deliveries)
         self.streams.publish(batch.events)
+        self.courier.committed_below(self.committed_below())
+
+    def abandoned(self, batch: Batch) -> None:
+        """Its commit failed: its events never exist, and no longer hold the courier back."""
+        self._in_flight.pop(id(batch), None)
+        self.courier.committed_below(self.committed_below())
+
+    def committed_below(self) -> str:
+        """Every event below this SID is committed, or never will be."""
+        if self._in_flight:
+            return min(self._in_flight.values())
+        return just_above(self.log.last_sid) if self.log.last_sid else ""
 
     # -- background ----------------------------------------------------------------------------
 

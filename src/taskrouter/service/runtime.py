@@ -76,7 +76,7 @@ class Runtime:
         events: Sequence[Emitted] = (),
     ) -> None:
         """Commit `changes` together with everything the workspace's engine changed, and the
-        events of both (`events`: those the service itself caused) with their outbox rows."""
+        events of both (`events`: those the service itself caused)."""
         outcome = state.engine.drain()
         batch = list(changes)
         for group in (
@@ -90,7 +90,12 @@ class Runtime:
         if recorded is not None:
             batch.extend(recorded.changes)
         if batch:
-            await self.commit(batch)
+            try:
+                await self.commit(batch)
+            except BaseException:
+                if recorded is not None:
+                    self.events.abandoned(recorded)
+                raise
         if recorded is not None:
             self.events.committed(recorded)
         self.stats.committed(

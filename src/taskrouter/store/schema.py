@@ -135,10 +135,25 @@ events = Table(
     _bigint("event_date_ms"),
     _text("resource_sid"),
     _body(),
+    # Where the event's callback goes, when it is owed one (the workspace's EventCallbackUrl
+    # when it happened, and the type passed its EventsFilter); NULL otherwise. The delivery
+    # courier reads the owed events from here, after its cursors: no row per delivery.
+    _text("callback_url", nullable=True),
     Index("ix_events_workspace_sid_event_date_ms", "workspace_sid", "event_date_ms"),
 )
 
-# The delivery loop asks for pending rows that are due; this index answers it without a scan.
+# How far event callbacks have gone: one row per workspace (sid = the workspace's sid, body
+# {"event_sid": the last event delivered or given up}), and one row "floor" (body
+# {"event_sid": ...}: every owed event below it is done), which is where reading resumes.
+delivery_cursors = Table(
+    "delivery_cursors",
+    metadata,
+    _sid(),
+    _body(),
+)
+
+# Assignment callbacks owed, and event callbacks given up (or asked for again); the delivery
+# loop asks for pending rows that are due, which this index answers without a scan.
 outbox = Table(
     "outbox",
     metadata,

@@ -257,5 +257,5 @@ async def redeliver(call: Call) -> Response:
     ws = workspace_sid(call)
     call.service.workspaces.fetch(call.account_sid, ws)
     sids = call.form.list("Sid") or None
-    chosen = await call.service.runtime.events.delivery.redeliver(ws, sids)
+    chosen = await call.service.runtime.events.courier.redeliver(ws, sids)
     return json_response({"deliveries": [d.view() for d in chosen]})

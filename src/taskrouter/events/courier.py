@@ -1,0 +1,412 @@
+"""Event callbacks, read from the event log behind a cursor: no row per delivery.
+
+An event owed a callback is stored with its `callback_url` (log.py decides, in the commit that
+makes the event). The courier reads those rows in SID order, but only below `below`, the bound
+under which every commit has finished (the event system moves it after each commit), so a
+commit that lands late is never skipped. It posts them in order, one lane per workspace: a lane
+posts its oldest, and the next only once that one succeeded or was given up. A failure waits
+`backoff_ms(attempts)` on the service clock; once `retry_period_ms` have passed since the
+event it is recorded as failed in the outbox (listed, redeliverable) and the lane moves on. A
+lane on a slow or dead receiver holds up only itself.
+
+`delivery_cursors` keeps what is done: per workspace the last event delivered or given up, and
+a floor below which every owed event is done, where reading resumes after a restart. They are
+written lazily, every `CURSOR_FLUSH_S`: a crash repeats what came after the last write, so
+delivery is at least once, and in order.
+
+A lane holds at most `lane_memory` events; past that it spills, and reads its own events back
+from the log as it drains, so a long outage at a high event rate never fills memory.
+
+Outbox rows join their lane in SID order and are deleted once delivered: failures an operator
+asked for again, and event callbacks left pending by versions that wrote a row per delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from taskrouter.domain.clock import Clock
+from taskrouter.events import outbox
+from taskrouter.events.archive import EventArchive, OwedEvent
+from taskrouter.events.http import HttpError
+from taskrouter.events.log import callback_params
+from taskrouter.events.outbox import Delivery
+from taskrouter.events.sender import Sender
+from taskrouter.events.settings import EventSettings
+from taskrouter.store import Change, Delete, Put, Store
+
+log = logging.getLogger("taskrouter.events.courier")
+
+CURSORS = "delivery_cursors"
+FLOOR = "floor"
+READ_BATCH = 1000
+CURSOR_FLUSH_S = 0.2
+# Real seconds between looks for outbox rows an operator marked for redelivery.
+REDELIVER_CHECK_S = 1.0
+
+
+def just_above(sid: str) -> str:
+    """The smallest bound above `sid` and below every later SID (SIDs are all one length)."""
+    return sid + "0"
+
+
+@dataclass(slots=True)
+class _Lane:
+    workspace_sid: str
+    items: deque[Delivery] = field(default_factory=deque)
+    busy: bool = False
+    # Its owed events beyond `last` are in the log only; they are read back as it drains.
+    spilled: bool = False
+    # The last event delivered or given up, and the newest one taken from the log.
+    cursor: str = ""
+    last: str = ""
+    dirty: bool = False
+
+    def first_undone(self) -> str | None:
+        """The lowest owed event of the log not yet done, or None when all are."""
+        for item in self.items:
+            if not item.body.get("from_outbox"):
+                return item.sid
+        return just_above(self.last) if self.spilled else None
+
+    def insert(self, delivery: Delivery) -> None:
+        """An outbox row, in SID order (it may be older than what the lane holds)."""
+        for i, existing in enumerate(self.items):
+            if existing.sid == delivery.sid:
+                return
+            if existing.sid > delivery.sid and not (i == 0 and self.busy):
+                self.items.insert(i, delivery)
+                return
+        self.items.append(delivery)
+
+
+class EventCourier:
+    def __init__(
+        self, store: Store, archive: EventArchive, clock: Clock, settings: EventSettings
+    ) -> None:
+        self._store = store
+        self._archive = archive
+        self._clock = clock
+        self._settings = settings
+        self._lanes: dict[str, _Lane] = {}
+        self._sender: Sender | None = None
+        # Owed events are read from `_start` (inclusive) up to `_below` (exclusive).
+        self._start = ""
+        self._below = ""
+        self._floor = ""
+        self._wake = asyncio.Event()
+        self._deletes: list[str] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._cursor_lock = asyncio.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, sender: Sender, below: str) -> None:
+        self._sender = sender
+        for row in await self._store.load(CURSORS):
+            event_sid = str(row["body"].get("event_sid", ""))
+            if row["sid"] == FLOOR:
+                self._floor = self._start = event_sid
+            else:
+                self._lanes[row["sid"]] = _Lane(row["sid"], cursor=event_sid, last=event_sid)
+        self._below = max(self._below, below)
+        where = {"status": outbox.PENDING, "kind": outbox.EVENT}
+        for delivery in await self._outbox_rows(where):
+            self._lane(delivery.workspace_sid).insert(delivery)
+        await self._take_redeliveries()
+        self._loop_task = asyncio.create_task(self._run(), name="taskrouter-event-courier")
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks, *([self._loop_task] if self._loop_task else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._loop_task = None
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self._save_cursors()
+        if self._sender is not None:
+            await self._sender.aclose()
+            self._sender = None
+
+    def committed_below(self, below: str) -> None:
+        """Every commit of an event below `below` has finished: those may be read."""
+        if below > self._below:
+            self._below = below
+            self._wake.set()
+
+    async def redeliver(
+        self, workspace_sid: str | None = None, sids: list[str] | None = None
+    ) -> list[Delivery]:
+        """Failed deliveries back into their lanes, with a fresh retry period."""
+        chosen = await outbox.request_redelivery(
+            self._store, workspace_sid=workspace_sid, sids=sids
+        )
+        if chosen:
+            await self._take_redeliveries()
+        return chosen
+
+    async def backlog(self) -> int:
+        """Event callbacks owed and not yet delivered (nor given up)."""
+        count = sum(len(lane.items) for lane in self._lanes.values())
+        count += await self._archive.count_owed(self._start)
+        for lane in list(self._lanes.values()):
+            if lane.spilled:
+                count += await self._archive.count_owed(lane.last, lane.workspace_sid, self._start)
+        return count
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_redeliver_check = loop.time() + REDELIVER_CHECK_S
+        next_save = loop.time() + CURSOR_FLUSH_S
+        while True:
+            waiting = False
+            try:
+                if self._start < self._below:
+                    await self._read()
+                waiting = self._dispatch()
+                if loop.time() >= next_redeliver_check:
+                    next_redeliver_check = loop.time() + REDELIVER_CHECK_S
+                    await self._take_redeliveries()
+                if loop.time() >= next_save:
+                    next_save = loop.time() + CURSOR_FLUSH_S
+                    await self._save_cursors()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event courier failed a round; will retry")
+                waiting = True
+            if self._start < self._below and not waiting:
+                continue  # more to read right away (a batch was full)
+            # Retries wait on the service clock, which tests move by hand: look again soon.
+            timeout = self._settings.poll_s if waiting else min(CURSOR_FLUSH_S, REDELIVER_CHECK_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
+
+    async def _read(self) -> None:
+        """The next owed events of the log, into their lanes."""
+        below = self._below
+        rows = await self._archive.owed(self._start, below, READ_BATCH)
+        memory = self._settings.lane_memory
+        for row in rows:
+            lane = self._lane(row.workspace_sid)
+            if row.sid <= lane.last:
+                continue  # done before a restart, or read back by the lane itself
+            if lane.spilled or len(lane.items) >= memory:
+                lane.spilled = True
+                continue
+            lane.items.append(_delivery(row, self._clock.now_ms()))
+            lane.last = row.sid
+        if len(rows) < READ_BATCH:
+            self._start = below
+        else:
+            self._start = just_above(rows[-1].sid)
+            self._wake.set()
+
+    def _dispatch(self) -> bool:
+        """Start a drain on each idle lane whose head is due; True if one waits on the clock."""
+        now = self._clock.now_ms()
+        waiting = False
+        for workspace_sid, lane in list(self._lanes.items()):
+            if lane.busy:
+                continue
+            if not lane.items and not lane.spilled:
+                if not lane.dirty and lane.cursor <= self._floor:
+                    del self._lanes[workspace_sid]  # nothing owed, and its cursor is saved
+                continue
+            if not lane.items or lane.items[0].next_attempt_ms <= now:
+                lane.busy = True
+                task = asyncio.create_task(self._drain(lane))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            else:
+                waiting = True
+        return waiting
+
+    def _lane(self, workspace_sid: str) -> _Lane:
+        lane = self._lanes.get(workspace_sid)
+        if lane is None:
+            lane = self._lanes[workspace_sid] = _Lane(workspace_sid)
+        return lane
+
+    # -- one lane ------------------------------------------------------------------------------
+
+    async def _drain(self, lane: _Lane) -> None:
+        """Post the lane's due deliveries in order until one fails or none is due."""
+        try:
+            while True:
+                if not lane.items and lane.spilled:
+                    await self._read_back(lane)
+                if not lane.items:
+                    break
+                head = lane.items[0]
+                if head.next_attempt_ms > self._clock.now_ms():
+                    break
+                error = await self._post(head)
+                if error is None:
+                    self._done(lane, head)
+                    continue
+                now = self._clock.now_ms()
+                head.attempts += 1
+                head.body["last_error"] = error
+                if now - head.created_ms < self._settings.retry_period_ms:
+                    head.next_attempt_ms = now + self._settings.backoff_ms(head.attempts)
+                    break
+                log.warning(
+                    "event callback %s to %s failed for good after %d attempts: %s",
+                    head.sid,
+                    head.body.get("url"),
+                    head.attempts,
+                    error,
+                )
+                head.status = outbox.FAILED
+                try:
+                    await self._store.commit([head.put()])
+                except Exception:
+                    log.exception("could not record the failed delivery %s", head.sid)
+                    head.next_attempt_ms = now + self._settings.backoff_ms(head.attempts)
+                    head.status = outbox.PENDING
+                    break
+                self._done(lane, head, kept=True)
+        finally:
+            lane.busy = False
+            self._wake.set()
+
+    def _done(self, lane: _Lane, delivery: Delivery, *, kept: bool = False) -> None:
+        """Delivered, or given up (`kept`: its outbox row now records the failure)."""
+        if lane.items and lane.items[0] is delivery:
+            lane.items.popleft()
+        else:
+            with contextlib.suppress(ValueError):
+                lane.items.remove(delivery)
+        if delivery.body.get("from_outbox"):
+            if not kept:
+                self._deletes.append(delivery.sid)
+        elif delivery.sid > lane.cursor:
+            lane.cursor = delivery.sid
+        lane.dirty = True
+
+    async def _read_back(self, lane: _Lane) -> None:
+        """The next owed events of a lane that spilled, from the log, in order."""
+        upper = self._start  # later events reach the lane through `_read`
+        rows = await self._archive.owed_of(
+            lane.workspace_sid, lane.last, upper, self._settings.lane_memory
+        )
+        for row in rows:
+            lane.items.append(_delivery(row, self._clock.now_ms()))
+            lane.last = row.sid
+        # All of it below `upper` is held now, unless the reader moved on meanwhile (and
+        # passed over more of this lane's events): then this runs again once these are sent.
+        if len(rows) < self._settings.lane_memory and self._start == upper:
+            lane.spilled = False
+
+    async def _post(self, delivery: Delivery) -> str | None:
+        """None when the receiver took it (2xx), else what went wrong."""
+        assert self._sender is not None
+        body = delivery.body
+        event = delivery.event
+        if event is None:  # an outbox row: the event itself is in the log
+            try:
+                row = await self._store.get("events", delivery.sid)
+            except Exception as exc:
+                return f"reading the event failed: {exc}"
+            if row is None:
+                return "the event is no longer in the log"
+            event = delivery.event = row["body"]
+        try:
+            async with asyncio.timeout(self._settings.callback_timeout_s):
+                response = await self._sender.post(
+                    body["url"], callback_params(event), body["account_sid"], delivery.sid
+                )
+        except TimeoutError:
+            return f"no answer within {self._settings.callback_timeout_s:g} s"
+        except HttpError as exc:
+            return str(exc)
+        except Exception as exc:  # a bad URL or event: fails like a refusal, never spins
+            log.exception("event callback %s could not be sent", delivery.sid)
+            return f"{type(exc).__name__}: {exc}"
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"
+
+    # -- outbox rows ---------------------------------------------------------------------------
+
+    async def _outbox_rows(self, where: dict[str, Any]) -> list[Delivery]:
+        rows = await self._store.query(outbox.TABLE, where, order_by="sid", limit=10_000)
+        found = [Delivery.from_row(r) for r in rows]
+        for delivery in found:
+            delivery.body["from_outbox"] = True
+        return found
+
+    async def _take_redeliveries(self) -> None:
+        taken = await self._outbox_rows({"status": outbox.REDELIVER})
+        if not taken:
+            return
+        now = self._clock.now_ms()
+        for d in taken:
+            d.status = outbox.PENDING
+            d.attempts = 0
+            d.created_ms = now
+            d.next_attempt_ms = now
+            d.body.pop("last_error", None)
+        await self._store.commit([d.put() for d in taken])
+        for d in taken:
+            self._lane(d.workspace_sid).insert(d)
+        self._wake.set()
+
+    # -- cursors -------------------------------------------------------------------------------
+
+    async def _save_cursors(self) -> None:
+        async with self._cursor_lock:
+            changes: list[Change] = [Delete(outbox.TABLE, sid) for sid in self._deletes]
+            dirty = [lane for lane in self._lanes.values() if lane.dirty]
+            changes += [
+                Put(CURSORS, lane.workspace_sid, {"body": {"event_sid": lane.cursor}})
+                for lane in dirty
+            ]
+            floor = min(
+                [self._start, *(u for lane in self._lanes.values() if (u := lane.first_undone()))]
+            )
+            if floor != self._floor:
+                changes.append(Put(CURSORS, FLOOR, {"body": {"event_sid": floor}}))
+            if not changes:
+                return
+            deletes, self._deletes = self._deletes, []
+            for lane in dirty:
+                lane.dirty = False
+            try:
+                await self._store.commit(changes)
+            except Exception:
+                # Not fatal: the next round writes them again; a crash first repeats some.
+                self._deletes.extend(deletes)
+                for lane in dirty:
+                    lane.dirty = True
+                log.exception("could not save the event callback cursors")
+                return
+            self._floor = floor
+
+
+def _delivery(row: OwedEvent, now: int) -> Delivery:
+    event = row.body
+    return Delivery(
+        row.sid,
+        row.workspace_sid,
+        outbox.EVENT,
+        int(event.get("event_date_ms", now)),
+        now,
+        0,
+        outbox.PENDING,
+        {"url": row.callback_url, "account_sid": row.account_sid, "event_type": row.event_type},
+        event,
+    )

@@ -1,0 +1,239 @@
+"""The courier in a process of its own, so posting event callbacks never takes routing's CPU.
+
+Each event callback costs a form, a signature and an HTTP exchange: on a busy server that is
+more CPU than routing the task that caused it. `taskrouter serve` therefore runs the courier
+(`courier.py`) in a child process, at a lower scheduling priority (`nice`, default 10), so
+routing comes first when the cores are busy and callbacks use what is left; on a machine with
+cores to spare it simply runs beside the server.
+
+Nothing but a bound crosses between them, over a socket pair, as JSON lines: the server sends
+`{"below": sid}` when commits finish (coalesced, at most one per turn of its event loop), and
+the child answers `{"backlog": n}` (callbacks owed and not yet delivered) when that changes.
+Everything else the child reads from the database: the owed events, cursors, failed and
+redelivered rows, and auth tokens for signatures (re-read every `TOKENS_REFRESH_S`).
+
+If the child dies, the server starts another, which resumes from the saved cursors (at least
+once). If the server dies, the child sees the socket close and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import orjson
+
+from taskrouter.domain.clock import SystemClock
+from taskrouter.events import outbox
+from taskrouter.events.archive import EventArchive
+from taskrouter.events.courier import CURSORS, FLOOR, EventCourier
+from taskrouter.events.http import HttpClient
+from taskrouter.events.outbox import Delivery
+from taskrouter.events.sender import USER_AGENT, Sender
+from taskrouter.events.settings import EventSettings
+from taskrouter.store import Store, open_store
+
+log = logging.getLogger("taskrouter.events.courier")
+
+RESTART_AFTER_S = 1.0
+STOP_WAIT_S = 10.0
+TOKENS_REFRESH_S = 2.0
+BACKLOG_REPORT_S = 0.5
+
+
+class CourierProcess:
+    """The server's side: starts the child, tells it the bound, restarts it if it dies.
+    It answers the same calls as `EventCourier`, so the event system uses either."""
+
+    def __init__(self, store: Store, archive: EventArchive) -> None:
+        self._store = store
+        self._archive = archive
+        self._url = store.url
+        self._below = ""
+        self._sent = ""
+        # What the child last said; None until a child (a new one too) has spoken.
+        self._backlog: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._send_scheduled = False
+        self._stopping = False
+
+    async def start(self, sender: Sender, below: str) -> None:
+        await sender.aclose()  # the child makes its own
+        self._below = max(self._below, below)
+        await self._spawn()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
+        if self._writer is not None:
+            self._writer.close()  # the child sees the end, saves its cursors and exits
+            self._writer = None
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                await asyncio.to_thread(proc.wait, STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                await asyncio.to_thread(proc.wait)
+
+    def committed_below(self, below: str) -> None:
+        if below <= self._below:
+            return
+        self._below = below
+        if not self._send_scheduled and self._writer is not None:
+            self._send_scheduled = True
+            asyncio.get_running_loop().call_soon(self._send)
+
+    async def redeliver(
+        self, workspace_sid: str | None = None, sids: list[str] | None = None
+    ) -> list[Delivery]:
+        """Marked in the database; the child takes them within a second."""
+        return await outbox.request_redelivery(self._store, workspace_sid=workspace_sid, sids=sids)
+
+    async def backlog(self) -> int:
+        if self._backlog is not None:
+            return self._backlog
+        # The child is starting: count from the saved floor, which may count some twice
+        # but never reports none while some are owed.
+        row = await self._store.get(CURSORS, FLOOR)
+        floor = str(row["body"].get("event_sid", "")) if row is not None else ""
+        return await self._archive.count_owed(floor)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _send(self) -> None:
+        self._send_scheduled = False
+        if self._writer is None or self._below == self._sent:
+            return
+        self._sent = self._below
+        self._writer.write(orjson.dumps({"below": self._below}) + b"\n")
+
+    async def _spawn(self) -> None:
+        ours, theirs = socket.socketpair()
+        command = [sys.executable, "-m", "taskrouter.events.courier_process"]
+        command += ["--database", self._url, "--fd", str(theirs.fileno())]
+        try:
+            self._proc = subprocess.Popen(command, pass_fds=(theirs.fileno(),))
+        finally:
+            theirs.close()
+        reader, self._writer = await asyncio.open_connection(sock=ours)
+        self._backlog = None
+        self._sent = ""
+        self._send()
+        self._watch = asyncio.create_task(self._listen(reader), name="taskrouter-courier-watch")
+
+    async def _listen(self, reader: asyncio.StreamReader) -> None:
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                self._backlog = int(orjson.loads(line)["backlog"])
+        if self._stopping:
+            return
+        code = await asyncio.to_thread(self._proc.wait) if self._proc is not None else None
+        log.error("the event courier process ended (exit %s); starting another", code)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        await asyncio.sleep(RESTART_AFTER_S)
+        if not self._stopping:
+            await self._spawn()
+
+
+# -- the child ---------------------------------------------------------------------------------
+
+
+class _Tokens:
+    """Auth tokens by account SID, as the database has them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.by_account: dict[str, str] = {}
+
+    async def refresh(self) -> None:
+        rows = await self._store.load("accounts")
+        self.by_account = {r["sid"]: str(r["auth_token"]) for r in rows}
+
+    def __call__(self, account_sid: str) -> str | None:
+        return self.by_account.get(account_sid)
+
+
+async def _child(database_url: str, fd: int) -> None:
+    settings = EventSettings.from_env()
+    store = open_store(database_url)
+    await store.open()
+    archive = EventArchive(store)
+    tokens = _Tokens(store)
+    await tokens.refresh()
+    courier = EventCourier(store, archive, SystemClock(), settings)
+    reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
+    client = HttpClient(
+        connect_timeout=min(settings.callback_timeout_s, 5.0), user_agent=USER_AGENT
+    )
+    await courier.start(Sender(client, tokens), "")
+
+    async def report() -> None:
+        sent = -1
+        while True:
+            await asyncio.sleep(BACKLOG_REPORT_S)
+            with contextlib.suppress(Exception):
+                await tokens.refresh()
+                backlog = await courier.backlog()
+                if backlog != sent:
+                    writer.write(orjson.dumps({"backlog": backlog}) + b"\n")
+                    sent = backlog
+
+    reporting = asyncio.create_task(report(), name="taskrouter-courier-report")
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                break  # the server stopped, or died
+            message: dict[str, Any] = orjson.loads(line)
+            courier.committed_below(str(message.get("below", "")))
+    finally:
+        reporting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reporting
+        await courier.stop()
+        await archive.close()
+        await store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="taskrouter-courier")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--fd", type=int, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Ctrl-C in a terminal reaches the whole process group: the server's stop closes the
+    # socket, and the child then saves its cursors before it exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, ValueError):
+        os.nice(int(os.environ.get("TASKROUTER_COURIER_NICE", "10")))
+    try:
+        import uvloop
+
+        uvloop.run(_child(args.database, args.fd))
+    except ImportError:
+        asyncio.run(_child(args.database, args.fd))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
