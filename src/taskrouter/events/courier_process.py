@@ -76,7 +76,7 @@ class CourierProcess:
         self._stopping = True
         if self._watch is not None:
             self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._watch
             self._watch = None
         if self._writer is not None:
@@ -138,7 +138,10 @@ class CourierProcess:
 
     async def _listen(self, reader: asyncio.StreamReader) -> None:
         while True:
-            line = await reader.readline()
+            try:
+                line = await reader.readline()
+            except (ConnectionError, OSError, ValueError):
+                line = b""  # a child killed mid-write resets the socket
             if not line:
                 break
             with contextlib.suppress(ValueError, TypeError, KeyError):
@@ -201,7 +204,10 @@ async def _child(database_url: str, fd: int) -> None:
     reporting = asyncio.create_task(report(), name="taskrouter-courier-report")
     try:
         while True:
-            line = await reader.readline()
+            try:
+                line = await reader.readline()
+            except (ConnectionError, OSError, ValueError):
+                line = b""
             if not line:
                 break  # the server stopped, or died
             message: dict[str, Any] = orjson.loads(line)
