@@ -71,6 +71,21 @@ class Metrics:
         self._live = _LiveState(service)
         self.registry.register(self._live)
         service.runtime.observers.append(self.observe)
+        # (method, route, status) -> its request counter and latency histogram: looking a
+        # labelled child up in prometheus_client costs more than the update itself.
+        self._answered: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def answered(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one HTTP request answered with `status` after `seconds`."""
+        key = (method, route, status)
+        children = self._answered.get(key)
+        if children is None:
+            children = self._answered[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe(self, outcome: Outcome) -> None:
         for event in outcome.events:

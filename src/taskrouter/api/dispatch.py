@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, NoMatchFound, request_response
+from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskrouter.logs import bind_sids
@@ -32,12 +32,27 @@ class _Node:
     template: str = ""
 
 
+def _request_response(endpoint: Endpoint) -> ASGIApp:
+    """Starlette's `request_response`, less its wrapper that maps exceptions to responses.
+
+    The app's ExceptionMiddleware, one layer out, wraps every request the same way with the
+    same handlers, so an exception an endpoint lets out is answered exactly as before; the
+    inner wrapper only added a frame and a send hop to every request.
+    """
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
+
+
 class SegmentRoutes(BaseRoute):
     def __init__(self, table: list[tuple[str, str, Endpoint]], not_allowed: Endpoint) -> None:
         self._root = _Node()
-        self._not_allowed = request_response(not_allowed)
+        self._not_allowed = _request_response(not_allowed)
         for method, template, endpoint in table:
-            self._add(method, template, request_response(endpoint))
+            self._add(method, template, _request_response(endpoint))
 
     def _add(self, method: str, template: str, app: ASGIApp) -> None:
         node = self._root

@@ -137,8 +137,7 @@ class Guard:
             route = scope["path"] if "endpoint" in scope else "unmatched"
         method = scope["method"]
         if self.metrics is not None:
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(seconds)
+            self.metrics.answered(method, route, status, seconds)
         if self.log_requests:
             access_log.info(
                 "%s %s %d",

@@ -74,6 +74,11 @@ class History:
         self._latest: dict[str, tuple[int, str]] = {}
         self._recent: SortedList = SortedList()  # (time of latest change, worker sid)
         self._settled: dict[str, SortedList] = {}  # activity sid -> latest-change times
+        # Workers whose timeline changed since those three were last brought up to date: a
+        # worker's entries there depend only on its latest change, so they are refreshed
+        # when read, once per worker however many changes came in between. Refreshing on
+        # every change cost four sorted-list updates, ~60 µs, on each activity update.
+        self._stale: set[str] = set()
         self._tasks: dict[str, _Task] = {}
 
     # -- appending -----------------------------------------------------------------------------
@@ -166,7 +171,7 @@ class History:
             return
         if kind == "worker.deleted":
             self.timelines.pop(worker_sid, None)
-            self._relatest(worker_sid)
+            self._stale.add(worker_sid)
             return
         activity = data.get("WorkerActivitySid")
         if not activity or kind not in ("worker.created", "worker.activity.update"):
@@ -179,13 +184,18 @@ class History:
             if previous and spent and spent.isdigit():
                 timeline.change(at - int(spent), previous)
         timeline.change(at, activity)
-        self._relatest(worker_sid)
+        self._stale.add(worker_sid)
 
     def seed_worker(self, worker_sid: str, activity_sid: str, since: int) -> None:
         """A worker with no retained activity event has been in its activity since `since`."""
         if worker_sid not in self.timelines:
             timeline = self.timelines[worker_sid] = Timeline()
             timeline.change(since, activity_sid)
+            self._stale.add(worker_sid)
+
+    def _refresh_latest(self) -> None:
+        stale, self._stale = self._stale, set()
+        for worker_sid in stale:
             self._relatest(worker_sid)
 
     def _relatest(self, worker_sid: str) -> None:
@@ -269,6 +279,7 @@ class History:
         # [count, total, least, most] per activity.
         acc: dict[str, list[int]] = {}
         if worker_sids is None:
+            self._refresh_latest()
             # Who has not changed since `start` spent the whole window in one activity.
             length = end - start
             if length > 0:

@@ -41,7 +41,8 @@ class Params:
 
     @classmethod
     def parse(cls, text: builtins.str) -> Params:
-        return cls(parse_qsl(text, keep_blank_values=True))
+        # Most requests carry no query string: skip the parser for it.
+        return cls(parse_qsl(text, keep_blank_values=True) if text else ())
 
     def __contains__(self, name: builtins.str) -> builtins.bool:
         return name in self._values
