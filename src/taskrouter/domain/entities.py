@@ -28,11 +28,16 @@ class _Record:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Self:
-        names = _stored_fields(cls)
+        names = _stored_names(cls)
+        # A start decodes every live task: a record holding only known fields (all of them,
+        # unless an older version wrote it) goes in as it is, without a filtered copy.
+        if record.keys() <= names:
+            return cls(**record)
         return cls(**{k: v for k, v in record.items() if k in names})
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_NAMES: dict[type, frozenset[str]] = {}
 
 
 def _stored_fields(cls: type) -> tuple[str, ...]:
@@ -40,6 +45,13 @@ def _stored_fields(cls: type) -> tuple[str, ...]:
     if names is None:
         derived = set(getattr(cls, "_derived", ()))
         names = _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name not in derived)
+    return names
+
+
+def _stored_names(cls: type) -> frozenset[str]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = frozenset(_stored_fields(cls))
     return names
 
 
