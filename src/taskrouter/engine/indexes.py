@@ -81,36 +81,51 @@ class ReadyWorkers:
 
     Lists are per slot rather than per queue so a worker whose only free capacity is on
     another channel is never walked past: with multi-channel workers that walk dominated the
-    cost of a decision. Lists exist only for channels tasks have been routed on (`route`):
-    workers carry every channel of the workspace, most of which never see a task, and each
-    listed channel multiplies what an assignment costs to re-list. A change of channels alone
-    touches only the slots of those channels; a change of idle key or queues re-lists the
-    worker everywhere.
+    cost of a decision. Lists exist only for slots tasks have been routed to (`route`):
+    workers carry every channel of the workspace and often belong to dozens of queues, most
+    of which never see a task, and each listed slot is one more ordered insert and removal
+    every time the worker takes or finishes work. A change of channels alone touches only
+    the slots of those channels; a change of idle key or queues re-lists the worker
+    everywhere.
     """
 
-    __slots__ = ("_by_slot", "_entries", "_routed")
+    __slots__ = ("_by_slot", "_entries", "_members", "_queues_of", "_routed")
 
     def __init__(self) -> None:
         self._by_slot: dict[Slot, SortedList] = {}
         self._entries: dict[str, tuple[WorkerKey, frozenset[str], frozenset[str]]] = {}
-        self._routed: set[str] = set()
+        # channel -> the queues with an ordered list on it.
+        self._routed: dict[str, set[str]] = {}
+        # The queues each worker was last set with, kept while it is not ready, and per queue
+        # those workers: a slot routed late lists its ready workers from these alone.
+        self._queues_of: dict[str, frozenset[str]] = {}
+        self._members: dict[str, set[str]] = {}
 
-    def route(self, channel_sid: str) -> None:
-        """Keep ordered lists for `channel_sid` from now on (a task waits on it)."""
-        if channel_sid in self._routed:
+    def route(self, slot: Slot) -> None:
+        """Keep an ordered list for `slot` from now on (a task waits on it)."""
+        queue_sid, channel_sid = slot
+        routed = self._routed.get(channel_sid)
+        if routed is None:
+            routed = self._routed[channel_sid] = set()
+        elif queue_sid in routed:
             return
-        self._routed.add(channel_sid)
-        only = frozenset((channel_sid,))
-        for key, queues, channels in self._entries.values():
-            if channel_sid in channels:
-                self._add(key, queues, only)
+        routed.add(queue_sid)
+        entries = self._entries
+        keys = [
+            entry[0]
+            for worker_sid in self._members.get(queue_sid, ())
+            if (entry := entries.get(worker_sid)) is not None and channel_sid in entry[2]
+        ]
+        if keys:
+            self._by_slot.setdefault(slot, SortedList()).update(keys)
 
     def set(
         self, worker_sid: str, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]
     ) -> None:
         """List the worker in each of `queues`, ready on `channels` (not empty)."""
         old = self._entries.get(worker_sid)
-        if old is not None and old[0] == key and old[1] == queues:
+        # Queues come cached from the membership: the same object unless they changed.
+        if old is not None and old[0] == key and (old[1] is queues or old[1] == queues):
             if old[2] == channels:
                 return
             self._remove(key, queues, old[2] - channels)
@@ -118,6 +133,7 @@ class ReadyWorkers:
         else:
             if old is not None:
                 self._remove(*old)
+            self._remember_queues(worker_sid, queues)
             self._add(key, queues, channels)
         self._entries[worker_sid] = (key, queues, channels)
 
@@ -126,11 +142,38 @@ class ReadyWorkers:
         if old is not None:
             self._remove(*old)
 
+    def forget(self, worker_sid: str) -> None:
+        """The worker is gone for good."""
+        self.unset(worker_sid)
+        self._remember_queues(worker_sid, frozenset())
+        del self._queues_of[worker_sid]
+
+    def _remember_queues(self, worker_sid: str, queues: frozenset[str]) -> None:
+        before = self._queues_of.get(worker_sid)
+        if before is queues:
+            return
+        members = self._members
+        if before is not None:
+            for queue_sid in before - queues:
+                members[queue_sid].discard(worker_sid)
+            queues_added = queues - before
+        else:
+            queues_added = queues
+        for queue_sid in queues_added:
+            found = members.get(queue_sid)
+            if found is None:
+                found = members[queue_sid] = set()
+            found.add(worker_sid)
+        self._queues_of[worker_sid] = queues
+
     def _add(self, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]) -> None:
         by_slot = self._by_slot
-        listed = channels & self._routed
-        for queue_sid in queues:
-            for channel_sid in listed:
+        routed = self._routed
+        for channel_sid in channels:
+            listed = routed.get(channel_sid)
+            if not listed:
+                continue
+            for queue_sid in queues & listed:
                 workers = by_slot.get((queue_sid, channel_sid))
                 if workers is None:
                     workers = by_slot[(queue_sid, channel_sid)] = SortedList()
@@ -138,9 +181,12 @@ class ReadyWorkers:
 
     def _remove(self, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]) -> None:
         by_slot = self._by_slot
-        listed = channels & self._routed
-        for queue_sid in queues:
-            for channel_sid in listed:
+        routed = self._routed
+        for channel_sid in channels:
+            listed = routed.get(channel_sid)
+            if not listed:
+                continue
+            for queue_sid in queues & listed:
                 by_slot[(queue_sid, channel_sid)].remove(key)
 
     def is_ready(self, worker_sid: str, channel_sid: str) -> bool:
@@ -155,6 +201,9 @@ class ReadyWorkers:
     def channels_of(self, worker_sid: str) -> frozenset[str]:
         entry = self._entries.get(worker_sid)
         return entry[2] if entry is not None else frozenset()
+
+    def has_workers(self, slot: Slot) -> bool:
+        return bool(self._by_slot.get(slot))
 
     def in_order(self, slot: Slot) -> Iterator[WorkerKey]:
         """The workers ready on the slot's channel among the queue's, longest idle first."""
