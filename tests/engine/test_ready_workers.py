@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from taskrouter.engine.indexes import ReadyWorkers
 
 VOICE, CHAT = "TCvoice", "TCchat"
@@ -77,3 +80,56 @@ def test_a_worker_not_ready_when_a_slot_is_routed_is_listed_once_ready() -> None
     assert walk(ready, "WQa", VOICE) == ["WK1"]
     ready.forget("WK1")
     assert walk(ready, "WQa", VOICE) == []
+
+
+def test_a_freed_worker_is_walked_in_every_queue_it_belongs_to() -> None:
+    ready = ReadyWorkers()
+    queues = frozenset(f"WQ{i}" for i in range(40))
+    for queue in queues:
+        ready.route((queue, VOICE))
+    ready.set("WK1", (1, "WK1"), queues, frozenset({VOICE}))
+    assert walk(ready, "WQ7", VOICE) == ["WK1"]
+    ready.set("WK1", (1, "WK1"), queues, frozenset({CHAT}))  # reserved on voice
+    assert all(walk(ready, queue, VOICE) == [] for queue in queues)
+    ready.set("WK1", (9, "WK1"), queues, frozenset({VOICE, CHAT}))  # freed again
+    assert all(walk(ready, queue, VOICE) == ["WK1"] for queue in queues)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 4),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40), st.integers(0, 2**16)), max_size=80),
+)
+def test_the_lists_always_read_as_the_ready_workers_in_idle_order(
+    most_unlisted: int, steps: list[tuple[int, int, int]]
+) -> None:
+    """Whatever sequence of changes and reads, a slot walks exactly the ready workers in it."""
+    all_queues = ["WQa", "WQb", "WQc"]
+    all_channels = [VOICE, CHAT]
+    ready = ReadyWorkers(most_unlisted)
+    entries: dict[str, tuple[tuple[int, str], frozenset[str], frozenset[str]]] = {}
+    routed: set[tuple[str, str]] = set()
+    for op, who, bits in steps:
+        worker = f"WK{who}"
+        slot = (all_queues[bits % 3], all_channels[(bits >> 2) % 2])
+        if op == 0:
+            key = ((bits >> 3) % 4, worker)
+            queues = frozenset(q for i, q in enumerate(all_queues) if bits >> (5 + i) & 1)
+            channels = frozenset(c for i, c in enumerate(all_channels) if bits >> (8 + i) & 1)
+            if channels:
+                ready.set(worker, key, queues, channels)
+                entries[worker] = (key, queues, channels)
+        elif op == 1:
+            ready.unset(worker)
+            entries.pop(worker, None)
+        elif op == 2:
+            ready.route(slot)
+            routed.add(slot)
+        else:
+            expected = sorted(
+                key
+                for key, queues, channels in entries.values()
+                if slot in routed and slot[0] in queues and slot[1] in channels
+            )
+            assert list(ready.in_order(slot)) == expected
+            assert ready.has_workers(slot) == bool(expected)

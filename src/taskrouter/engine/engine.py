@@ -686,11 +686,23 @@ class WorkspaceEngine:
         best: Task | None = None
         best_rank: tuple[int, TaskKey] | None = None
         mine = self.state.membership.frozen_queues_of(worker.sid)
-        for queue_sid in mine & self.pending.queues_waiting_on(channel_sid):
+        pending = self.pending
+        queues = self.state.queues
+        # Queues of the preferred kind drain first; within a kind, the queue's own ordering
+        # key decides. Walking the queues best first by the task at their head, the first
+        # task the worker can take usually ends the search: a queue whose head ranks below
+        # it has nothing better, nor has any queue after it.
+        heads: list[tuple[tuple[int, TaskKey], str]] = []
+        for queue_sid in mine & pending.queues_waiting_on(channel_sid):
+            kind = 0 if (queues[queue_sid].task_order == "LIFO") == lifo_first else 1
+            heads.append(((kind, pending.first((queue_sid, channel_sid))), queue_sid))
+        heads.sort()
+        for head, queue_sid in heads:
+            if best_rank is not None and head >= best_rank:
+                break
+            kind = head[0]
             slot: Slot = (queue_sid, channel_sid)
-            queue = self.state.queues[queue_sid]
-            kind = 0 if (queue.task_order == "LIFO") == lifo_first else 1
-            for key in self.pending.in_order(slot):
+            for key in pending.in_order(slot):
                 if best_rank is not None and (kind, key) >= best_rank:
                     break  # everything after this in the queue ranks lower still
                 task = self.tasks[key[2]]
@@ -701,8 +713,6 @@ class WorkspaceEngine:
                 if known is not None and known != worker.sid:
                     continue
                 if self._can_take(task, target, worker, now):
-                    # Queues of the preferred kind drain first; within a kind, the queue's
-                    # own ordering key decides.
                     rank = (kind, key)
                     if best_rank is None or rank < best_rank:
                         best, best_rank = task, rank
