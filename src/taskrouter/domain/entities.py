@@ -29,15 +29,19 @@ class _Record:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Self:
         names = _stored_names(cls)
-        # A start decodes every live task: a record holding only known fields (all of them,
-        # unless an older version wrote it) goes in as it is, without a filtered copy.
-        if record.keys() <= names:
-            return cls(**record)
+        # A start decodes every live task. A record with exactly the stored fields (any this
+        # version wrote) goes in by position: matching two dozen keywords to parameters by
+        # name was a fifth of a start. Older records, with fields missing or unknown, go in by
+        # keyword, unknown fields dropped.
+        if record.keys() == names and cls in _POSITIONAL:
+            return cls(*[record[name] for name in _stored_fields(cls)])
         return cls(**{k: v for k, v in record.items() if k in names})
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _NAMES: dict[type, frozenset[str]] = {}
+# Classes whose stored fields come first, in order, so they can be passed by position.
+_POSITIONAL: set[type] = set()
 
 
 def _stored_fields(cls: type) -> tuple[str, ...]:
@@ -51,7 +55,10 @@ def _stored_fields(cls: type) -> tuple[str, ...]:
 def _stored_names(cls: type) -> frozenset[str]:
     names = _NAMES.get(cls)
     if names is None:
-        names = _NAMES[cls] = frozenset(_stored_fields(cls))
+        stored = _stored_fields(cls)
+        names = _NAMES[cls] = frozenset(stored)
+        if tuple(f.name for f in fields(cls))[: len(stored)] == stored:
+            _POSITIONAL.add(cls)
     return names
 
 

@@ -164,12 +164,22 @@ class WorkspaceEngine:
                 self.timers.at(
                     reservation.timeout_at, Deadline.RESERVATION_TIMEOUT, reservation.sid
                 )
+        waiting: list[tuple[str, Slot, TaskKey]] = []
         for task in self.tasks.values():
             self._schedule_task_deadlines(task)
             if task.assignment_status == T.PENDING:
-                self._queue_pending(task)
+                place = self._pending_place(task)
+                if place is not None:
+                    waiting.append((task.sid, *place))
+        self.pending.add_all(waiting)
+        for task_sid, slot, _ in waiting:
+            self.ready.route(slot)
+            self._tasks_to_route.append(task_sid)
         for worker in self.state.workers.values():
             self._refresh_worker(worker)
+        # Settling below tries every pending task; list all ready workers now rather than
+        # look at the last few refreshed ones on each try.
+        self.ready.list_all()
         self.drain()
         if settle:
             self._settle(now)
@@ -559,16 +569,24 @@ class WorkspaceEngine:
             self._route_from(task, task.filter_index + 1, True, now)
 
     def _queue_pending(self, task: Task) -> None:
-        if task.routing_target is not None and task.routing_target.startswith(Prefix.WORKER.value):
+        place = self._pending_place(task)
+        if place is None:
             return
-        queue = self.state.queues.get(task.task_queue_sid or "")
-        if queue is None:
-            return
-        key_of = lifo_key if queue.task_order == "LIFO" else fifo_key
-        slot = (queue.sid, task.task_channel_sid)
-        self.pending.add(task.sid, slot, key_of(task.priority, task.virtual_start_time, task.sid))
+        slot, key = place
+        self.pending.add(task.sid, slot, key)
         self.ready.route(slot)
         self._tasks_to_route.append(task.sid)
+
+    def _pending_place(self, task: Task) -> tuple[Slot, TaskKey] | None:
+        """Where a pending task waits, and its place in that queue's order."""
+        if task.routing_target is not None and task.routing_target.startswith(Prefix.WORKER.value):
+            return None
+        queue = self.state.queues.get(task.task_queue_sid or "")
+        if queue is None:
+            return None
+        key_of = lifo_key if queue.task_order == "LIFO" else fifo_key
+        slot = (queue.sid, task.task_channel_sid)
+        return slot, key_of(task.priority, task.virtual_start_time, task.sid)
 
     # ------------------------------------------------------------------ direct routing
 

@@ -49,6 +49,23 @@ class PendingTasks:
         self._where[task_sid] = (slot, key)
         self._per_channel[slot[1]] = self._per_channel.get(slot[1], 0) + 1
 
+    def add_all(self, entries: list[tuple[str, Slot, TaskKey]]) -> None:
+        """`add` for many tasks not waiting yet (a start): each slot sorted once, not per task."""
+        by_slot: dict[Slot, list[TaskKey]] = {}
+        for task_sid, slot, key in entries:
+            keys = by_slot.get(slot)
+            if keys is None:
+                keys = by_slot[slot] = []
+            keys.append(key)
+            self._where[task_sid] = (slot, key)
+        for slot, keys in by_slot.items():
+            tasks = self._by_slot.get(slot)
+            if tasks is None:
+                tasks = self._by_slot[slot] = SortedList()
+            tasks.update(keys)
+            self._waiting.setdefault(slot[1], set()).add(slot[0])
+            self._per_channel[slot[1]] = self._per_channel.get(slot[1], 0) + len(keys)
+
     def discard(self, task_sid: str) -> None:
         found = self._where.pop(task_sid, None)
         if found is not None:
