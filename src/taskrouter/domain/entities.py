@@ -28,11 +28,20 @@ class _Record:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Self:
-        names = _stored_fields(cls)
+        names = _stored_names(cls)
+        # A start decodes every live task. A record with exactly the stored fields (any this
+        # version wrote) goes in by position: matching two dozen keywords to parameters by
+        # name was a fifth of a start. Older records, with fields missing or unknown, go in by
+        # keyword, unknown fields dropped.
+        if record.keys() == names and cls in _POSITIONAL:
+            return cls(*[record[name] for name in _stored_fields(cls)])
         return cls(**{k: v for k, v in record.items() if k in names})
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_NAMES: dict[type, frozenset[str]] = {}
+# Classes whose stored fields come first, in order, so they can be passed by position.
+_POSITIONAL: set[type] = set()
 
 
 def _stored_fields(cls: type) -> tuple[str, ...]:
@@ -40,6 +49,16 @@ def _stored_fields(cls: type) -> tuple[str, ...]:
     if names is None:
         derived = set(getattr(cls, "_derived", ()))
         names = _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name not in derived)
+    return names
+
+
+def _stored_names(cls: type) -> frozenset[str]:
+    names = _NAMES.get(cls)
+    if names is None:
+        stored = _stored_fields(cls)
+        names = _NAMES[cls] = frozenset(stored)
+        if tuple(f.name for f in fields(cls))[: len(stored)] == stored:
+            _POSITIONAL.add(cls)
     return names
 
 

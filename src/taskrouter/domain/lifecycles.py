@@ -77,21 +77,26 @@ RESERVATION_OPEN = frozenset((R.PENDING, R.ACCEPTED, R.WRAPPING))
 RESERVATION_ACTIVE = RESERVATION_OPEN
 
 
-def check_task(current: TaskStatus, new: TaskStatus, sid: str, workspace_sid: str) -> None:
+# The checks take statuses as entities store them, plain strings or members alike: a member
+# hashes and compares as its value, so the tables answer either, and the routing path builds
+# no member per check (the enum lookup cost more than the check itself).
+
+
+def check_task(current: str, new: str, sid: str, workspace_sid: str) -> None:
     if (current, new) not in TASK_TRANSITIONS:
-        raise IllegalTransition(_task_message(current, new, sid, workspace_sid))
+        raise IllegalTransition(_task_message(T(current), T(new), sid, workspace_sid))
 
 
-def check_task_request(current: TaskStatus, new: TaskStatus, sid: str, workspace_sid: str) -> None:
+def check_task_request(current: str, new: str, sid: str, workspace_sid: str) -> None:
     """A client's `AssignmentStatus` change: only those in TASK_REQUESTABLE."""
     if (current, new) not in TASK_REQUESTABLE:
-        raise IllegalTransition(_task_message(current, new, sid, workspace_sid))
+        raise IllegalTransition(_task_message(T(current), T(new), sid, workspace_sid))
 
 
-def check_reservation(current: ReservationStatus, new: ReservationStatus, sid: str) -> None:
+def check_reservation(current: str, new: str, sid: str) -> None:
     if (current, new) not in RESERVATION_TRANSITIONS:
         raise IllegalTransition(
-            f"Reservation {sid} is {current.value} and cannot become {new.value}"
+            f"Reservation {sid} is {R(current).value} and cannot become {R(new).value}"
         )
 
 

@@ -127,6 +127,18 @@ class WorkspaceEngine:
     def _emit(self, event_type: str, resource_sid: str, **kwargs: Any) -> None:
         self._out.events.append(EngineEvent(event_type, resource_sid, **kwargs))
 
+    def _emit_reservation(self, event_type: str, reservation: Reservation) -> None:
+        # Positional: the routing path emits two or three of these per decision.
+        self._out.events.append(
+            EngineEvent(
+                event_type,
+                reservation.sid,
+                reservation.task_sid,
+                reservation.sid,
+                reservation.worker_sid,
+            )
+        )
+
     # ------------------------------------------------------------------ loading
 
     def restore(
@@ -152,12 +164,22 @@ class WorkspaceEngine:
                 self.timers.at(
                     reservation.timeout_at, Deadline.RESERVATION_TIMEOUT, reservation.sid
                 )
+        waiting: list[tuple[str, Slot, TaskKey]] = []
         for task in self.tasks.values():
             self._schedule_task_deadlines(task)
             if task.assignment_status == T.PENDING:
-                self._queue_pending(task)
+                place = self._pending_place(task)
+                if place is not None:
+                    waiting.append((task.sid, *place))
+        self.pending.add_all(waiting)
+        for task_sid, slot, _ in waiting:
+            self.ready.route(slot)
+            self._tasks_to_route.append(task_sid)
         for worker in self.state.workers.values():
             self._refresh_worker(worker)
+        # Settling below tries every pending task; list all ready workers now rather than
+        # look at the last few refreshed ones on each try.
+        self.ready.list_all()
         self.drain()
         if settle:
             self._settle(now)
@@ -252,9 +274,9 @@ class WorkspaceEngine:
         now = self.clock.now_ms()
         task = self.tasks[sid]
         _check_version("Task", sid, task.version, if_match)
-        status = TaskStatus(update.assignment_status) if update.assignment_status else None
-        if status is not None and status.value != task.assignment_status:
-            check_task_request(TaskStatus(task.assignment_status), status, sid, self.state.sid)
+        status = _task_status(update.assignment_status) if update.assignment_status else None
+        if status is not None and status != task.assignment_status:
+            check_task_request(task.assignment_status, status, sid, self.state.sid)
             if status in (T.CANCELED, T.COMPLETED) and not update.reason:
                 raise Invalid(f"Reason is required to set a task {status.value}", param="Reason")
         changed_routing = False
@@ -288,7 +310,7 @@ class WorkspaceEngine:
         if update.reason is not None:
             task.reason = update.reason
         self._touch_task(task, now)
-        if status is not None and status.value != task.assignment_status:
+        if status is not None and status != task.assignment_status:
             if status is T.CANCELED:
                 self._cancel(task, update.reason or "canceled", now)
             elif status is T.WRAPPING:
@@ -327,7 +349,7 @@ class WorkspaceEngine:
                 self._finish_reservation(reservation, now)
 
     def _cancel(self, task: Task, reason: str, now: int) -> None:
-        check_task(TaskStatus(task.assignment_status), T.CANCELED, task.sid, self.state.sid)
+        check_task(task.assignment_status, T.CANCELED, task.sid, self.state.sid)
         self.pending.discard(task.sid)
         self._remove_direct(task)
         for reservation in self._reservations_of(task.sid):
@@ -339,23 +361,17 @@ class WorkspaceEngine:
         self._emit("task.canceled", task.sid, task_sid=task.sid, description=reason)
 
     def _wrap(self, task: Task, now: int) -> None:
-        check_task(TaskStatus(task.assignment_status), T.WRAPPING, task.sid, self.state.sid)
+        check_task(task.assignment_status, T.WRAPPING, task.sid, self.state.sid)
         task.assignment_status = T.WRAPPING
         self._touch_task(task, now)
         for reservation in self._reservations_of(task.sid):
             if reservation.reservation_status == R.ACCEPTED:
                 self._move_reservation(reservation, R.WRAPPING, now)
-                self._emit(
-                    "reservation.wrapup",
-                    reservation.sid,
-                    task_sid=task.sid,
-                    reservation_sid=reservation.sid,
-                    worker_sid=reservation.worker_sid,
-                )
+                self._emit_reservation("reservation.wrapup", reservation)
         self._emit("task.wrapup", task.sid, task_sid=task.sid)
 
     def _complete(self, task: Task, reason: str, now: int) -> None:
-        check_task(TaskStatus(task.assignment_status), T.COMPLETED, task.sid, self.state.sid)
+        check_task(task.assignment_status, T.COMPLETED, task.sid, self.state.sid)
         task.assignment_status = T.COMPLETED
         task.reason = reason
         for reservation in self._reservations_of(task.sid):
@@ -553,16 +569,24 @@ class WorkspaceEngine:
             self._route_from(task, task.filter_index + 1, True, now)
 
     def _queue_pending(self, task: Task) -> None:
-        if task.routing_target is not None and task.routing_target.startswith(Prefix.WORKER.value):
+        place = self._pending_place(task)
+        if place is None:
             return
+        slot, key = place
+        self.pending.add(task.sid, slot, key)
+        self.ready.route(slot)
+        self._tasks_to_route.append(task.sid)
+
+    def _pending_place(self, task: Task) -> tuple[Slot, TaskKey] | None:
+        """Where a pending task waits, and its place in that queue's order."""
+        if task.routing_target is not None and task.routing_target.startswith(Prefix.WORKER.value):
+            return None
         queue = self.state.queues.get(task.task_queue_sid or "")
         if queue is None:
-            return
+            return None
         key_of = lifo_key if queue.task_order == "LIFO" else fifo_key
         slot = (queue.sid, task.task_channel_sid)
-        self.pending.add(task.sid, slot, key_of(task.priority, task.virtual_start_time, task.sid))
-        self.ready.route(task.task_channel_sid)
-        self._tasks_to_route.append(task.sid)
+        return slot, key_of(task.priority, task.virtual_start_time, task.sid)
 
     # ------------------------------------------------------------------ direct routing
 
@@ -606,6 +630,10 @@ class WorkspaceEngine:
     def _try_task(self, task: Task, now: int) -> bool:
         """Reserve the best ready workers for a pending task; True if any was reserved."""
         if task.assignment_status != T.PENDING or task.sid not in self.pending:
+            return False
+        if not self.ready.has_workers((task.task_queue_sid or "", task.task_channel_sid)):
+            # Nobody is ready there, so nothing below could choose anyone (a start tries
+            # every waiting task, and most wait because every member is busy).
             return False
         target = self._target(task)
         queue = self.state.queues.get(task.task_queue_sid or "")
@@ -659,6 +687,8 @@ class WorkspaceEngine:
         """Give a worker who can take more work the best task waiting in any of its queues."""
         if self.direct.get(worker_sid):
             self._try_direct(worker_sid, now)
+        if not self.pending.has_channel(channel_sid):
+            return  # nothing waits on the channel: no queue of the worker's can offer a task
         while self.ready.is_ready(worker_sid, channel_sid):
             worker = self.state.workers.get(worker_sid)
             if worker is None:
@@ -674,11 +704,23 @@ class WorkspaceEngine:
         best: Task | None = None
         best_rank: tuple[int, TaskKey] | None = None
         mine = self.state.membership.frozen_queues_of(worker.sid)
-        for queue_sid in mine & self.pending.queues_waiting_on(channel_sid):
+        pending = self.pending
+        queues = self.state.queues
+        # Queues of the preferred kind drain first; within a kind, the queue's own ordering
+        # key decides. Walking the queues best first by the task at their head, the first
+        # task the worker can take usually ends the search: a queue whose head ranks below
+        # it has nothing better, nor has any queue after it.
+        heads: list[tuple[tuple[int, TaskKey], str]] = []
+        for queue_sid in mine & pending.queues_waiting_on(channel_sid):
+            kind = 0 if (queues[queue_sid].task_order == "LIFO") == lifo_first else 1
+            heads.append(((kind, pending.first((queue_sid, channel_sid))), queue_sid))
+        heads.sort()
+        for head, queue_sid in heads:
+            if best_rank is not None and head >= best_rank:
+                break
+            kind = head[0]
             slot: Slot = (queue_sid, channel_sid)
-            queue = self.state.queues[queue_sid]
-            kind = 0 if (queue.task_order == "LIFO") == lifo_first else 1
-            for key in self.pending.in_order(slot):
+            for key in pending.in_order(slot):
                 if best_rank is not None and (kind, key) >= best_rank:
                     break  # everything after this in the queue ranks lower still
                 task = self.tasks[key[2]]
@@ -689,8 +731,6 @@ class WorkspaceEngine:
                 if known is not None and known != worker.sid:
                     continue
                 if self._can_take(task, target, worker, now):
-                    # Queues of the preferred kind drain first; within a kind, the queue's
-                    # own ordering key decides.
                     rank = (kind, key)
                     if best_rank is None or rank < best_rank:
                         best, best_rank = task, rank
@@ -777,13 +817,7 @@ class WorkspaceEngine:
             if not self.state.workspace.multi_task_enabled and queue is not None:
                 self._set_activity(worker, queue.reservation_activity_sid, now)
             self.timers.at(reservation.timeout_at, Deadline.RESERVATION_TIMEOUT, reservation.sid)
-            self._emit(
-                "reservation.created",
-                reservation.sid,
-                task_sid=task.sid,
-                reservation_sid=reservation.sid,
-                worker_sid=worker.sid,
-            )
+            self._emit_reservation("reservation.created", reservation)
             self._refresh_worker(worker)
             made.append(reservation)
         if task.bypass_reserved_state and made:
@@ -824,10 +858,8 @@ class WorkspaceEngine:
                 R.WRAPPING: T.WRAPPING,
                 R.COMPLETED: T.COMPLETED,
             }.get(new)
-            if wanted_task is not None and wanted_task.value != task.assignment_status:
-                check_task(
-                    TaskStatus(task.assignment_status), wanted_task, task.sid, self.state.sid
-                )
+            if wanted_task is not None and wanted_task != task.assignment_status:
+                check_task(task.assignment_status, wanted_task, task.sid, self.state.sid)
         if instruction is not None:
             reservation.instruction = instruction
             self._touch_reservation(reservation, now)
@@ -857,13 +889,7 @@ class WorkspaceEngine:
         queue = self.state.queues.get(task.task_queue_sid or "")
         if not self.state.workspace.multi_task_enabled and queue is not None:
             self._set_activity(worker, queue.assignment_activity_sid, now)
-        self._emit(
-            "reservation.accepted",
-            reservation.sid,
-            task_sid=task.sid,
-            reservation_sid=reservation.sid,
-            worker_sid=worker.sid,
-        )
+        self._emit_reservation("reservation.accepted", reservation)
         for other in self._reservations_of(task.sid):
             if other.sid != reservation.sid and other.reservation_status == R.PENDING:
                 self._end_reservation(other, R.RESCINDED, now, reroute=False)
@@ -903,13 +929,7 @@ class WorkspaceEngine:
             and reservation.worker_previous_activity_sid is not None
         ):
             self._set_activity(worker, reservation.worker_previous_activity_sid, now)
-        self._emit(
-            f"reservation.{status.value}",
-            reservation.sid,
-            task_sid=reservation.task_sid,
-            reservation_sid=reservation.sid,
-            worker_sid=reservation.worker_sid,
-        )
+        self._emit_reservation(f"reservation.{status.value}", reservation)
         if worker is not None:
             self._refresh_worker(worker)
         task = self.tasks.get(reservation.task_sid)
@@ -938,13 +958,7 @@ class WorkspaceEngine:
             )
         if channel is not None:
             channel.assigned_tasks = max(channel.assigned_tasks - 1, 0)
-        self._emit(
-            "reservation.completed",
-            reservation.sid,
-            task_sid=reservation.task_sid,
-            reservation_sid=reservation.sid,
-            worker_sid=reservation.worker_sid,
-        )
+        self._emit_reservation("reservation.completed", reservation)
         worker = self.state.workers.get(reservation.worker_sid)
         if worker is not None:
             self._refresh_worker(worker)
@@ -952,15 +966,13 @@ class WorkspaceEngine:
     def _move_reservation(
         self, reservation: Reservation, status: ReservationStatus, now: int
     ) -> None:
-        check_reservation(
-            ReservationStatus(reservation.reservation_status), status, reservation.sid
-        )
-        reservation.reservation_status = status.value
+        check_reservation(reservation.reservation_status, status, reservation.sid)
+        reservation.reservation_status = status
         self._touch_reservation(reservation, now)
 
     def _set_task_status(self, task: Task, status: TaskStatus, now: int) -> None:
-        check_task(TaskStatus(task.assignment_status), status, task.sid, self.state.sid)
-        task.assignment_status = status.value
+        check_task(task.assignment_status, status, task.sid, self.state.sid)
+        task.assignment_status = status
         self._touch_task(task, now)
 
     def _reservations_of(self, task_sid: str) -> list[Reservation]:
@@ -1003,25 +1015,28 @@ class WorkspaceEngine:
     def _refresh_worker(self, worker: Worker) -> None:
         """Recompute on which channels the worker can take a new reservation now."""
         state = self.state
+        worker_sid = worker.sid
         ready: list[str] = []
-        if state.activities[worker.activity_sid].available and not (
-            not state.workspace.multi_task_enabled and self._is_busy(worker.sid)
+        if state.activities[worker.activity_sid].available and (
+            state.workspace.multi_task_enabled or not self._is_busy(worker_sid)
         ):
             ready = [
                 channel_sid
-                for channel_sid, channel in state.worker_channels.get(worker.sid, {}).items()
+                for channel_sid, channel in state.worker_channels.get(worker_sid, {}).items()
                 if channel.has_capacity
             ]
         if not ready:
-            self.ready.unset(worker.sid)
+            self.ready.unset(worker_sid)
             return
-        before = self.ready.channels_of(worker.sid)
-        queues = state.membership.frozen_queues_of(worker.sid)
-        self.ready.set(worker.sid, (worker.last_assignment, worker.sid), queues, frozenset(ready))
+        before = self.ready.channels_of(worker_sid)
+        queues = state.membership.frozen_queues_of(worker_sid)
+        self.ready.set(worker_sid, (worker.last_assignment, worker_sid), queues, frozenset(ready))
+        has_channel = self.pending.has_channel
+        fill = self._workers_to_fill
         for channel_sid in ready:
             # Only a channel with waiting work is worth a look for this worker.
-            if self.pending.has_channel(channel_sid) or channel_sid not in before:
-                self._workers_to_fill.append((worker.sid, channel_sid))
+            if has_channel(channel_sid) or channel_sid not in before:
+                fill.append((worker_sid, channel_sid))
 
     def worker_changed(self, worker: Worker, *, reject_pending: bool = False) -> None:
         """After a worker's activity, attributes or channels changed through the API."""
@@ -1064,7 +1079,7 @@ class WorkspaceEngine:
         self._settle(now)
 
     def worker_removed(self, worker_sid: str) -> None:
-        self.ready.unset(worker_sid)
+        self.ready.forget(worker_sid)
         self.direct.pop(worker_sid, None)
 
     def holds_work(self, worker_sid: str) -> bool:
@@ -1145,6 +1160,15 @@ class WorkspaceEngine:
         self._touch_task(task, now)
         self._emit("task.system-deleted", task.sid, task_sid=task.sid)
         self._forget(task)
+
+
+_TASK_STATUSES = {status.value: status for status in TaskStatus}
+
+
+def _task_status(value: str) -> TaskStatus:
+    """The member for a requested status; the enum's own lookup (and its error for a value
+    that is none) only off the common path."""
+    return _TASK_STATUSES.get(value) or TaskStatus(value)
 
 
 def _check_version(kind: str, sid: str, version: int, if_match: str | None) -> None:

@@ -49,6 +49,23 @@ class PendingTasks:
         self._where[task_sid] = (slot, key)
         self._per_channel[slot[1]] = self._per_channel.get(slot[1], 0) + 1
 
+    def add_all(self, entries: list[tuple[str, Slot, TaskKey]]) -> None:
+        """`add` for many tasks not waiting yet (a start): each slot sorted once, not per task."""
+        by_slot: dict[Slot, list[TaskKey]] = {}
+        for task_sid, slot, key in entries:
+            keys = by_slot.get(slot)
+            if keys is None:
+                keys = by_slot[slot] = []
+            keys.append(key)
+            self._where[task_sid] = (slot, key)
+        for slot, keys in by_slot.items():
+            tasks = self._by_slot.get(slot)
+            if tasks is None:
+                tasks = self._by_slot[slot] = SortedList()
+            tasks.update(keys)
+            self._waiting.setdefault(slot[1], set()).add(slot[0])
+            self._per_channel[slot[1]] = self._per_channel.get(slot[1], 0) + len(keys)
+
     def discard(self, task_sid: str) -> None:
         found = self._where.pop(task_sid, None)
         if found is not None:
@@ -64,6 +81,11 @@ class PendingTasks:
 
     def __contains__(self, task_sid: str) -> bool:
         return task_sid in self._where
+
+    def first(self, slot: Slot) -> TaskKey:
+        """The slot's first task; the slot must hold one (see `queues_waiting_on`)."""
+        first: TaskKey = self._by_slot[slot][0]
+        return first
 
     def in_order(self, slot: Slot) -> Iterator[TaskKey]:
         tasks = self._by_slot.get(slot)
@@ -81,67 +103,171 @@ class ReadyWorkers:
 
     Lists are per slot rather than per queue so a worker whose only free capacity is on
     another channel is never walked past: with multi-channel workers that walk dominated the
-    cost of a decision. Lists exist only for channels tasks have been routed on (`route`):
-    workers carry every channel of the workspace, most of which never see a task, and each
-    listed channel multiplies what an assignment costs to re-list. A change of channels alone
-    touches only the slots of those channels; a change of idle key or queues re-lists the
-    worker everywhere.
+    cost of a decision. Lists exist only for slots tasks have been routed to (`route`):
+    workers carry every channel of the workspace and often belong to dozens of queues, most
+    of which never see a task.
+
+    A worker who becomes ready on a channel is listed in that channel's slots lazily: in a
+    slot when it is read, in all of them once a few such workers have gathered. A freed
+    worker is usually reserved again within the same command, from one queue, so it is
+    listed in and removed from that one slot instead of every routed queue it belongs to.
     """
 
-    __slots__ = ("_by_slot", "_entries", "_routed")
+    __slots__ = (
+        "_by_slot",
+        "_entries",
+        "_members",
+        "_most_unlisted",
+        "_queues_of",
+        "_routed",
+        "_unlisted",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, most_unlisted: int = 16) -> None:
         self._by_slot: dict[Slot, SortedList] = {}
         self._entries: dict[str, tuple[WorkerKey, frozenset[str], frozenset[str]]] = {}
-        self._routed: set[str] = set()
+        # channel -> the queues with an ordered list on it.
+        self._routed: dict[str, set[str]] = {}
+        # The queues each worker was last set with, kept while it is not ready, and per queue
+        # those workers: a slot routed late lists its ready workers from these alone.
+        self._queues_of: dict[str, frozenset[str]] = {}
+        self._members: dict[str, set[str]] = {}
+        # worker -> channel -> the queues it is listed in so far, for the (worker, channel)
+        # pairs not yet listed in every routed slot; any other ready channel is fully listed.
+        self._unlisted: dict[str, dict[str, set[str]]] = {}
+        # Bounded, so a read walks only a few; a start sets thousands of workers at once.
+        self._most_unlisted = most_unlisted
 
-    def route(self, channel_sid: str) -> None:
-        """Keep ordered lists for `channel_sid` from now on (a task waits on it)."""
-        if channel_sid in self._routed:
+    def route(self, slot: Slot) -> None:
+        """Keep an ordered list for `slot` from now on (a task waits on it)."""
+        queue_sid, channel_sid = slot
+        routed = self._routed.get(channel_sid)
+        if routed is None:
+            routed = self._routed[channel_sid] = set()
+        elif queue_sid in routed:
             return
-        self._routed.add(channel_sid)
-        only = frozenset((channel_sid,))
-        for key, queues, channels in self._entries.values():
-            if channel_sid in channels:
-                self._add(key, queues, only)
+        routed.add(queue_sid)
+        entries = self._entries
+        keys = []
+        for worker_sid in self._members.get(queue_sid, ()):
+            entry = entries.get(worker_sid)
+            if entry is not None and channel_sid in entry[2]:
+                keys.append(entry[0])
+                listed = self._unlisted.get(worker_sid, {}).get(channel_sid)
+                if listed is not None:
+                    listed.add(queue_sid)
+        if keys:
+            self._by_slot.setdefault(slot, SortedList()).update(keys)
 
     def set(
         self, worker_sid: str, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]
     ) -> None:
         """List the worker in each of `queues`, ready on `channels` (not empty)."""
         old = self._entries.get(worker_sid)
-        if old is not None and old[0] == key and old[1] == queues:
+        # Queues come cached from the membership: the same object unless they changed.
+        if old is not None and old[0] == key and (old[1] is queues or old[1] == queues):
             if old[2] == channels:
                 return
-            self._remove(key, queues, old[2] - channels)
-            self._add(key, queues, channels - old[2])
+            self._delist(worker_sid, key, queues, old[2] - channels)
+            self._entries[worker_sid] = (key, queues, channels)
+            self._defer(worker_sid, channels - old[2])
         else:
             if old is not None:
-                self._remove(*old)
-            self._add(key, queues, channels)
-        self._entries[worker_sid] = (key, queues, channels)
+                self._delist(worker_sid, *old)
+            self._remember_queues(worker_sid, queues)
+            self._entries[worker_sid] = (key, queues, channels)
+            self._defer(worker_sid, channels)
 
     def unset(self, worker_sid: str) -> None:
         old = self._entries.pop(worker_sid, None)
         if old is not None:
-            self._remove(*old)
+            self._delist(worker_sid, *old)
 
-    def _add(self, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]) -> None:
-        by_slot = self._by_slot
-        listed = channels & self._routed
-        for queue_sid in queues:
-            for channel_sid in listed:
-                workers = by_slot.get((queue_sid, channel_sid))
-                if workers is None:
-                    workers = by_slot[(queue_sid, channel_sid)] = SortedList()
-                workers.add(key)
+    def forget(self, worker_sid: str) -> None:
+        """The worker is gone for good."""
+        self.unset(worker_sid)
+        self._remember_queues(worker_sid, frozenset())
+        del self._queues_of[worker_sid]
 
-    def _remove(self, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]) -> None:
+    def _defer(self, worker_sid: str, channels: frozenset[str]) -> None:
+        routed = self._routed
+        pending = None
+        for channel_sid in channels:
+            if routed.get(channel_sid):
+                if pending is None:
+                    pending = self._unlisted.setdefault(worker_sid, {})
+                pending[channel_sid] = set()
+        if pending is not None and len(self._unlisted) > self._most_unlisted:
+            self.list_all()
+
+    def _delist(
+        self, worker_sid: str, key: WorkerKey, queues: frozenset[str], channels: frozenset[str]
+    ) -> None:
+        """Take the worker off its lists on `channels`."""
         by_slot = self._by_slot
-        listed = channels & self._routed
-        for queue_sid in queues:
-            for channel_sid in listed:
+        routed = self._routed
+        pending = self._unlisted.get(worker_sid)
+        for channel_sid in channels:
+            listed: set[str] | frozenset[str] | None = (
+                pending.pop(channel_sid, None) if pending is not None else None
+            )
+            if listed is None:
+                on_channel = routed.get(channel_sid)
+                if not on_channel:
+                    continue
+                listed = queues & on_channel
+            for queue_sid in listed:
                 by_slot[(queue_sid, channel_sid)].remove(key)
+        if pending is not None and not pending:
+            del self._unlisted[worker_sid]
+
+    def _list_slot(self, slot: Slot) -> None:
+        """List in `slot` the workers it is still owed, before it is read."""
+        queue_sid, channel_sid = slot
+        entries = self._entries
+        for worker_sid, pending in self._unlisted.items():
+            listed = pending.get(channel_sid)
+            if listed is None or queue_sid in listed:
+                continue
+            key, queues, _ = entries[worker_sid]
+            if queue_sid in queues and queue_sid in self._routed[channel_sid]:
+                self._insert(slot, key)
+                listed.add(queue_sid)
+
+    def list_all(self) -> None:
+        """List every worker still owed a place in every routed slot it belongs to."""
+        entries = self._entries
+        for worker_sid, pending in self._unlisted.items():
+            key, queues, _ = entries[worker_sid]
+            for channel_sid, listed in pending.items():
+                for queue_sid in queues & self._routed[channel_sid]:
+                    if queue_sid not in listed:
+                        self._insert((queue_sid, channel_sid), key)
+        self._unlisted.clear()
+
+    def _insert(self, slot: Slot, key: WorkerKey) -> None:
+        workers = self._by_slot.get(slot)
+        if workers is None:
+            workers = self._by_slot[slot] = SortedList()
+        workers.add(key)
+
+    def _remember_queues(self, worker_sid: str, queues: frozenset[str]) -> None:
+        before = self._queues_of.get(worker_sid)
+        if before is queues:
+            return
+        members = self._members
+        if before is not None:
+            for queue_sid in before - queues:
+                members[queue_sid].discard(worker_sid)
+            queues_added = queues - before
+        else:
+            queues_added = queues
+        for queue_sid in queues_added:
+            found = members.get(queue_sid)
+            if found is None:
+                found = members[queue_sid] = set()
+            found.add(worker_sid)
+        self._queues_of[worker_sid] = queues
 
     def is_ready(self, worker_sid: str, channel_sid: str) -> bool:
         entry = self._entries.get(worker_sid)
@@ -156,7 +282,14 @@ class ReadyWorkers:
         entry = self._entries.get(worker_sid)
         return entry[2] if entry is not None else frozenset()
 
+    def has_workers(self, slot: Slot) -> bool:
+        if self._unlisted:
+            self._list_slot(slot)
+        return bool(self._by_slot.get(slot))
+
     def in_order(self, slot: Slot) -> Iterator[WorkerKey]:
         """The workers ready on the slot's channel among the queue's, longest idle first."""
+        if self._unlisted:
+            self._list_slot(slot)
         workers = self._by_slot.get(slot)
         return iter(workers) if workers else iter(())
