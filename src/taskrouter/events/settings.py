@@ -9,7 +9,7 @@
 | retry_max_ms | TASKROUTER_CALLBACK_RETRY_MAX_MS | 300,000 ms (5 minutes) |
 | callback_timeout_s | TASKROUTER_CALLBACK_TIMEOUT_S | 15 s (event callbacks) |
 | assignment_timeout_s | TASKROUTER_ASSIGNMENT_TIMEOUT_S | 5 s (assignment callbacks) |
-| lane_memory | TASKROUTER_CALLBACK_LANE_MEMORY | 10,000 (per workspace; more wait in the table) |
+| lane_memory | TASKROUTER_CALLBACK_LANE_MEMORY | 10,000 (per workspace; more stay in the log) |
 
 Every duration that schedules work (retention, sweep, retries) is measured on the service's
 clock, so tests and replays move it; the HTTP timeouts are real time.
@@ -39,7 +39,7 @@ class EventSettings:
     poll_s: float = 0.1
     # In-flight assignment callbacks at once, across all workspaces.
     assignment_concurrency: int = 64
-    # Pending event callbacks a workspace's lane holds in memory; more wait in the table.
+    # Pending event callbacks a workspace's lane holds in memory; more stay in the log.
     lane_memory: int = 10_000
 
     @classmethod
