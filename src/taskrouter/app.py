@@ -130,7 +130,7 @@ def create_app(
     limits.apply_request_limits()
     service = Service(open_store(database_url), clock)
     if callbacks_apart:
-        service.runtime.events.post_events_apart(service.runtime.store)
+        service.runtime.events.post_events_apart()
     sockets = Sockets(service)
     service.runtime.limits = limits
     service.runtime.rate_limiter = limits.rate_limiter()

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,7 @@ class _Lane:
     def first_undone(self) -> str | None:
         """The lowest owed event of the log not yet done, or None when all are."""
         for item in self.items:
-            if not item.body.get("from_outbox"):
+            if item.from_log:
                 return item.sid
         return just_above(self.last) if self.spilled else None
 
@@ -107,8 +108,8 @@ class EventCourier:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self, sender: Sender, below: str) -> None:
-        self._sender = sender
+    async def start(self, below: str, make_sender: Callable[[], Sender]) -> None:
+        self._sender = make_sender()
         for row in await self._store.load(CURSORS):
             event_sid = str(row["body"].get("event_sid", ""))
             if row["sid"] == FLOOR:
@@ -290,7 +291,7 @@ class EventCourier:
         else:
             with contextlib.suppress(ValueError):
                 lane.items.remove(delivery)
-        if delivery.body.get("from_outbox"):
+        if not delivery.from_log:
             if not kept:
                 self._deletes.append(delivery.sid)
         elif delivery.sid > lane.cursor:
@@ -344,10 +345,7 @@ class EventCourier:
 
     async def _outbox_rows(self, where: dict[str, Any]) -> list[Delivery]:
         rows = await self._store.query(outbox.TABLE, where, order_by="sid", limit=10_000)
-        found = [Delivery.from_row(r) for r in rows]
-        for delivery in found:
-            delivery.body["from_outbox"] = True
-        return found
+        return [Delivery.from_row(r) for r in rows]
 
     async def _take_redeliveries(self) -> None:
         taken = await self._outbox_rows({"status": outbox.REDELIVER})
@@ -409,4 +407,5 @@ def _delivery(row: OwedEvent, now: int) -> Delivery:
         outbox.PENDING,
         {"url": row.callback_url, "account_sid": row.account_sid, "event_type": row.event_type},
         event,
+        from_log=True,
     )

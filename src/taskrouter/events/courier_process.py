@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -35,9 +36,8 @@ from taskrouter.domain.clock import SystemClock
 from taskrouter.events import outbox
 from taskrouter.events.archive import EventArchive
 from taskrouter.events.courier import CURSORS, FLOOR, EventCourier
-from taskrouter.events.http import HttpClient
 from taskrouter.events.outbox import Delivery
-from taskrouter.events.sender import USER_AGENT, Sender
+from taskrouter.events.sender import Sender, callback_sender
 from taskrouter.events.settings import EventSettings
 from taskrouter.store import Store, open_store
 
@@ -67,8 +67,8 @@ class CourierProcess:
         self._send_scheduled = False
         self._stopping = False
 
-    async def start(self, sender: Sender, below: str) -> None:
-        await sender.aclose()  # the child makes its own
+    async def start(self, below: str, make_sender: Callable[[], Sender]) -> None:
+        # The child makes its own sender (`make_sender` is for the in-process courier).
         self._below = max(self._below, below)
         await self._spawn()
 
@@ -185,10 +185,7 @@ async def _child(database_url: str, fd: int) -> None:
     await tokens.refresh()
     courier = EventCourier(store, archive, SystemClock(), settings)
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
-    client = HttpClient(
-        connect_timeout=min(settings.callback_timeout_s, 5.0), user_agent=USER_AGENT
-    )
-    await courier.start(Sender(client, tokens), "")
+    await courier.start("", lambda: callback_sender(settings, tokens))
 
     async def report() -> None:
         sent = -1

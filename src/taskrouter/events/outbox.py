@@ -41,6 +41,9 @@ class Delivery:
     body: dict[str, Any]
     # The event itself, while in memory (not stored twice: an outbox row reads it back).
     event: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # Read from the event log (done = the courier's cursor moves), not from an outbox row
+    # (done = the row is deleted).
+    from_log: bool = field(default=False, compare=False)
 
     def put(self) -> Put:
         return Put(

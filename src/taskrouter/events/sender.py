@@ -6,6 +6,7 @@ from collections.abc import Callable
 from urllib.parse import quote_plus
 
 from taskrouter.events.http import HttpClient, HttpResponse
+from taskrouter.events.settings import EventSettings
 from taskrouter.events.signature import HEADER, sign
 
 USER_AGENT = "taskrouter-webhooks/1.0"
@@ -33,6 +34,15 @@ class Sender:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def callback_sender(
+    settings: EventSettings, token_of: TokenOf, client: HttpClient | None = None
+) -> Sender:
+    """A sender for callbacks: `client`, or a keep-alive client connecting within the
+    callback timeout (at most 5 s)."""
+    timeout = min(settings.callback_timeout_s, 5.0)
+    return Sender(client or HttpClient(connect_timeout=timeout, user_agent=USER_AGENT), token_of)
 
 
 # Short values (SIDs, statuses, numbers, names) come back event after event: their encoded

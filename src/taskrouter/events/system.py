@@ -32,7 +32,7 @@ from taskrouter.events.finished_tasks import FinishedTasks
 from taskrouter.events.http import HttpClient
 from taskrouter.events.log import Batch, Emitted, EventLog
 from taskrouter.events.retention import Retention
-from taskrouter.events.sender import USER_AGENT, Sender
+from taskrouter.events.sender import Sender, callback_sender
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.stream import StreamHub
 from taskrouter.store import Store
@@ -48,6 +48,7 @@ class EventSystem:
         self.settings = settings or EventSettings.from_env()
         self.clock = clock
         self.log = EventLog(clock)
+        self._store = store
         self.archive = EventArchive(store)
         self.finished_tasks = FinishedTasks(self.archive)
         self.streams = StreamHub()
@@ -63,9 +64,9 @@ class EventSystem:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def post_events_apart(self, store: Store) -> None:
+    def post_events_apart(self) -> None:
         """Event callbacks from a child process (see courier_process.py), not this one."""
-        self.courier = CourierProcess(store, self.archive)
+        self.courier = CourierProcess(self._store, self.archive)
 
     async def open(self, workspaces: Iterable[WorkspaceState]) -> None:
         """After the runtime loaded: continue the SID sequence, know every worker's activity."""
@@ -90,13 +91,10 @@ class EventSystem:
         self._workspaces = lambda: list(workspaces())
 
         def sender() -> Sender:
-            timeout = min(self.settings.callback_timeout_s, 5.0)
-            return Sender(
-                client or HttpClient(connect_timeout=timeout, user_agent=USER_AGENT), token_of
-            )
+            return callback_sender(self.settings, token_of, client)
 
         await self.delivery.start(sender=sender(), status_of=status_of, reservations=reservations)
-        await self.courier.start(sender(), self.committed_below())
+        await self.courier.start(self.committed_below(), sender)
         self._sweeper = asyncio.create_task(self._sweep_loop(), name="taskrouter-event-retention")
 
     async def stop_background(self) -> None:
