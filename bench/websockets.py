@@ -15,7 +15,7 @@ create's commit, with WORKERS connections registered.
 Each latency run uses fresh workers (no task is completed), so RUNS x RATE x SECONDS must stay
 below WORKERS. The client, the load generator and the server share the 2 cores.
 
-Usage: python bench/websockets.py [--workers 7500] [--rate 1000] [--seconds 3] [--runs 2]
+Usage: python bench/websockets.py [--workers 7500] [--rate 1000] [--seconds 2.5] [--runs 3]
 """
 
 from __future__ import annotations
@@ -276,8 +276,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=7_500)
     parser.add_argument("--rate", type=float, default=1_000.0)
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=2.5)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=30.0, help="idle CPU window, seconds")
     args = parser.parse_args()
     if args.runs * args.rate * args.seconds > args.workers:
