@@ -50,3 +50,41 @@ def test_a_failed_commit_no_longer_holds_the_bound(tmp_path: Path) -> None:
     assert system.committed_below() <= failed.events[0]["sid"]
     system.abandoned(failed)
     assert system.committed_below() > landed.events[0]["sid"]
+
+
+class _Ears:
+    """Stands in for the courier: the bounds it was told."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def committed_below(self, below: str) -> None:
+        self.told.append(below)
+
+
+def test_the_courier_hears_only_of_bounds_that_uncover_an_owed_event(tmp_path: Path) -> None:
+    system, state = _system(tmp_path)
+    ears = _Ears()
+    system.courier = ears  # type: ignore[assignment]
+    quiet = WorkspaceState(Workspace("WS" + "1" * 32, "AC" + "0" * 32, "quiet", 0, 0))
+
+    def unowed() -> Batch:
+        batch = system.record(quiet, None, [Emitted("workspace.updated", quiet.workspace)])
+        assert batch is not None and not batch.owed
+        return batch
+
+    for _ in range(3):
+        system.committed(unowed())
+    assert ears.told == [], "no callback is owed: the courier has nothing to read"
+
+    # An owed commit that lands while an older, unowed one is in flight: the bound cannot
+    # pass the older one yet, and must be told again once it can.
+    older, owed = unowed(), _record(system, state)
+    system.committed(owed)
+    assert ears.told and ears.told[-1] <= older.events[0]["sid"]
+    system.committed(older)
+    assert ears.told[-1] > owed.events[0]["sid"]
+
+    told = len(ears.told)
+    system.committed(unowed())
+    assert len(ears.told) == told, "the owed event is already below the bound it was told"

@@ -7,7 +7,8 @@ routing comes first when the cores are busy and callbacks use what is left; on a
 cores to spare it simply runs beside the server.
 
 Nothing but a bound crosses between them, over a socket pair, as JSON lines: the server sends
-`{"below": sid}` when commits finish (coalesced, at most one per turn of its event loop), and
+`{"below": sid}` when commits of owed events finish (coalesced, at most one per turn of its
+event loop; see `EventSystem` for when a bound is worth telling), and
 the child answers `{"backlog": n}` (callbacks owed and not yet delivered) when that changes.
 Everything else the child reads from the database: the owed events, cursors, failed and
 redelivered rows, and auth tokens for signatures (re-read every `TOKENS_REFRESH_S`).

@@ -10,7 +10,9 @@ only the serving process does (a CLI command opening the database does not deliv
 The courier reads owed events from the log below a bound under which no commit is still in
 flight: the lowest first SID of the batches recorded but not yet committed or abandoned, or
 just above the newest SID handed out when there are none. SIDs grow in the order batches are
-recorded, so a batch that commits late is never passed over.
+recorded, so a batch that commits late is never passed over. The courier hears of a new bound
+only while a committed owed event lies at or above the last bound it heard: every read costs a
+query, and a server whose workspaces want no callbacks should cost it nothing.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ class EventSystem:
         )
         # id(batch) -> its first event SID, for batches recorded and not yet settled.
         self._in_flight: dict[int, str] = {}
+        # The newest SID of a committed batch with an owed event, and the last bound told.
+        self._owed_upto = ""
+        self._told = ""
         self.retention = Retention(store, self.archive, clock, self.settings)
         self._workspaces: Callable[[], Iterable[str]] = lambda: ()
         self._sweeper: asyncio.Task[None] | None = None
@@ -94,7 +99,8 @@ class EventSystem:
             return callback_sender(self.settings, token_of, client)
 
         await self.delivery.start(sender=sender(), status_of=status_of, reservations=reservations)
-        await self.courier.start(self.committed_below(), sender)
+        self._told = self.committed_below()
+        await self.courier.start(self._told, sender)
         self._sweeper = asyncio.create_task(self._sweep_loop(), name="taskrouter-event-retention")
 
     async def stop_background(self) -> None:
@@ -124,12 +130,22 @@ class EventSystem:
         self._in_flight.pop(id(batch), None)
         self.delivery.enqueue(batch.deliveries)
         self.streams.publish(batch.events)
-        self.courier.committed_below(self.committed_below())
+        if batch.owed:
+            self._owed_upto = max(self._owed_upto, *(body["sid"] for body in batch.events))
+        self._tell_courier()
 
     def abandoned(self, batch: Batch) -> None:
         """Its commit failed: its events never exist, and no longer hold the courier back."""
         self._in_flight.pop(id(batch), None)
-        self.courier.committed_below(self.committed_below())
+        self._tell_courier()
+
+    def _tell_courier(self) -> None:
+        if not self._owed_upto or self._owed_upto < self._told:
+            return  # every owed event committed so far is below a bound it already has
+        below = self.committed_below()
+        if below > self._told:
+            self._told = below
+            self.courier.committed_below(below)
 
     def committed_below(self) -> str:
         """Every event below this SID is committed, or never will be."""
