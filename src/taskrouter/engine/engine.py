@@ -104,6 +104,20 @@ class WorkspaceEngine:
         self._workers_to_fill: list[tuple[str, str]] = []
         self._out = Outcome()
 
+    def release(self) -> None:
+        """Let go of every task, reservation and timer: the workspace is deleted. The engine
+        and its state refer to each other, so what they hold would otherwise wait for the
+        cycle collector: a pause of ~200 ms for 15,000 tasks, in whichever request came
+        next. Freed here, reference counting frees it within the delete."""
+        self.tasks = {}
+        self.reservations = {}
+        self.reservations_of_task = {}
+        self.reservations_of_worker = {}
+        self.pending = PendingTasks()
+        self.ready = ReadyWorkers()
+        self.timers = Timers()
+        self.direct = {}
+
     # ------------------------------------------------------------------ plumbing
 
     def drain(self) -> Outcome:

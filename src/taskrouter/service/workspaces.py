@@ -221,6 +221,7 @@ class Workspaces:
         await self._rt.commit_with_engine(
             state, changes, [Emitted("workspace.deleted", state.workspace)]
         )
+        state.engine.release()
         self._rt.stats.forget(sid)
 
 
