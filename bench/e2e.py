@@ -10,7 +10,8 @@ the default channel, one queue, a workflow):
   - lifecycles: create, find the reservation, accept it, complete the task, per second.
 Then the first two again with the workspace's EventCallbackUrl set, every event delivered:
 to a receiver that answers at once, and to one that never answers. Their ratios to the run
-without callbacks are printed too.
+without callbacks are printed too. Each run goes through the three modes in turn, so a drift
+over the session weighs on all of them alike.
 Beside them, from the same run, the rate of a bare ASGI handler on the same machine, so the
 figures read as a share of the ceiling. The load generator and the receiver share the 2 cores
 with the server.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -121,7 +123,7 @@ def lifecycle_op(base: str, workflow: str, failures: list[str]):  # type: ignore
 
 
 async def measure_store(
-    port: int, seconds: float, callback_url: str | None, lifecycles: bool, rate: int
+    port: int, seconds: float, callback_url: str | None, lifecycles: bool, rate: int, label: str
 ) -> Figures:
     figures: Figures = {"tasks_per_second": [], "p99_ms": [], "p50_ms": []}
     failures: list[str] = []
@@ -157,7 +159,7 @@ async def measure_store(
     await admin.close()
     if failures:
         raise RuntimeError(f"{len(failures)} failed operations, e.g. {failures[0]}")
-    print(f"    {line}")
+    print(f"    {label}: {line}", flush=True)
     return figures
 
 
@@ -174,6 +176,51 @@ async def measure_bare(seconds: float) -> float:
 
 def median_of(runs: list[Figures], name: str) -> float:
     return statistics.median(v for run in runs for v in run.get(name, []))
+
+
+def measure_modes(
+    port: int, store: str, bare: float, args: argparse.Namespace
+) -> list[tuple[str, float, str, float | None, str]]:
+    """Each run measures every mode in turn (plain, then each receiver), so a drift of the
+    machine or of the database over the session weighs on all modes alike, not on the last."""
+    kinds = {} if args.no_callbacks else {"callbacks": True, "dead_receiver": False}
+    plain: list[Figures] = []
+    runs: dict[str, list[Figures]] = {kind: [] for kind in kinds}
+    with contextlib.ExitStack() as stack:
+        hooks = {kind: stack.enter_context(receiver(answers)) for kind, answers in kinds.items()}
+        for _ in range(args.runs):
+            plain.append(
+                asyncio.run(measure_store(port, args.seconds, None, True, args.rate, "plain"))
+            )
+            for kind, hook in hooks.items():
+                label = f"event callbacks, receiver {RECEIVERS[kinds[kind]]}"
+                runs[kind].append(
+                    asyncio.run(measure_store(port, args.seconds, hook, False, args.rate, label))
+                )
+    tps, p99 = median_of(plain, "tasks_per_second"), median_of(plain, "p99_ms")
+    results: list[tuple[str, float, str, float | None, str]] = [
+        (f"{store}_tasks_per_second", tps, "1/s", 4000, "higher"),
+        (f"{store}_create_to_reservation_p99_ms", p99, "ms", 5, "lower"),
+        (f"{store}_create_to_reservation_p50_ms", median_of(plain, "p50_ms"), "ms", None, "lower"),
+        (
+            f"{store}_lifecycles_per_second",
+            median_of(plain, "lifecycles_per_second"),
+            "1/s",
+            1500,
+            "higher",
+        ),
+        (f"{store}_share_of_bare_asgi", tps / bare, "ratio", None, "higher"),
+    ]
+    for kind, measured in runs.items():
+        with_tps = median_of(measured, "tasks_per_second")
+        with_p99 = median_of(measured, "p99_ms")
+        results += [
+            (f"{store}_{kind}_tasks_per_second", with_tps, "1/s", None, "higher"),
+            (f"{store}_{kind}_create_to_reservation_p99_ms", with_p99, "ms", None, "lower"),
+            (f"{store}_{kind}_throughput_ratio", with_tps / tps, "ratio", 0.8, "higher"),
+            (f"{store}_{kind}_p99_ratio", with_p99 / p99, "ratio", 1.2, "lower"),
+        ]
+    return results
 
 
 def main() -> None:
@@ -193,59 +240,7 @@ def main() -> None:
                 continue
             print(f"{store}:")
             with server(url) as port:
-                plain = [
-                    asyncio.run(measure_store(port, args.seconds, None, True, args.rate))
-                    for _ in range(args.runs)
-                ]
-                tps, p99 = median_of(plain, "tasks_per_second"), median_of(plain, "p99_ms")
-                results += [
-                    (f"{store}_tasks_per_second", tps, "1/s", 4000, "higher"),
-                    (f"{store}_create_to_reservation_p99_ms", p99, "ms", 5, "lower"),
-                    (
-                        f"{store}_create_to_reservation_p50_ms",
-                        median_of(plain, "p50_ms"),
-                        "ms",
-                        None,
-                        "lower",
-                    ),
-                    (
-                        f"{store}_lifecycles_per_second",
-                        median_of(plain, "lifecycles_per_second"),
-                        "1/s",
-                        1500,
-                        "higher",
-                    ),
-                    (f"{store}_share_of_bare_asgi", tps / bare, "ratio", None, "higher"),
-                ]
-                if args.no_callbacks:
-                    continue
-                for kind, answers in (("callbacks", True), ("dead_receiver", False)):
-                    print(f"  event callbacks to a receiver that {RECEIVERS[answers]}:")
-                    with receiver(answers) as hook:
-                        runs = [
-                            asyncio.run(measure_store(port, args.seconds, hook, False, args.rate))
-                            for _ in range(args.runs)
-                        ]
-                    with_tps = median_of(runs, "tasks_per_second")
-                    with_p99 = median_of(runs, "p99_ms")
-                    results += [
-                        (f"{store}_{kind}_tasks_per_second", with_tps, "1/s", None, "higher"),
-                        (
-                            f"{store}_{kind}_create_to_reservation_p99_ms",
-                            with_p99,
-                            "ms",
-                            None,
-                            "lower",
-                        ),
-                        (
-                            f"{store}_{kind}_throughput_ratio",
-                            with_tps / tps,
-                            "ratio",
-                            0.8,
-                            "higher",
-                        ),
-                        (f"{store}_{kind}_p99_ratio", with_p99 / p99, "ratio", 1.2, "lower"),
-                    ]
+                results += measure_modes(port, store, bare, args)
     results.append(("bare_asgi_requests_per_second", bare, "1/s", None, "higher"))
     report("e2e", results)
 
