@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -198,3 +200,31 @@ def test_cancelled_caller_does_not_break_the_writer(database_url: str) -> None:
             await store.close()
 
     asyncio.run(main())
+
+
+def test_the_sqlite_writer_takes_the_lock_as_soon_as_it_is_free(tmp_path: Path) -> None:
+    """Another connection (the event courier, a CLI command) holds the write lock for 250 ms.
+    SQLite's own busy handler would sleep ever longer and look again only at 328 ms; the writer
+    looks every half millisecond, so the commit lands right after the release."""
+    path = tmp_path / "lock.db"
+    url = f"sqlite:///{path}"
+
+    async def main() -> float:
+        store = opened(url)
+        await store.open()
+        try:
+            await store.commit([worker("WK0")])
+            holder = sqlite3.connect(path, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            commit = asyncio.ensure_future(store.commit([worker("WK1")]))
+            await asyncio.sleep(0.25)
+            holder.execute("ROLLBACK")
+            released = time.perf_counter()
+            await commit
+            holder.close()
+            assert len(await store.load("workers")) == 2
+            return time.perf_counter() - released
+        finally:
+            await store.close()
+
+    assert asyncio.run(main()) < 0.04

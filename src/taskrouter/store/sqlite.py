@@ -14,6 +14,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -43,6 +44,10 @@ T = TypeVar("T")
 MAX_BATCH = 2048
 READ_THREADS = 2
 BUSY_TIMEOUT_MS = 10_000
+# How often the writer looks again for the write lock another connection holds (the event
+# courier's cursors, a CLI command). SQLite's own busy handler sleeps ever longer, up to 100 ms
+# a time, so a lock held for 2 ms could stall every commit waiting on the writer for ~80 ms.
+LOCK_POLL_S = 0.0005
 
 
 class _Pending:
@@ -98,6 +103,20 @@ def _statements() -> dict[str, tuple[str, str]]:
 _SQL = _statements()
 
 
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the write lock, looking again every `LOCK_POLL_S` while another connection holds
+    it (the writer's connection has no busy timeout of its own)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+        time.sleep(LOCK_POLL_S)
+
+
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves; reads run each in autocommit so
     # every read sees everything committed before it started.
@@ -108,6 +127,7 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     else:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 0")  # `_begin_immediate` waits instead
     return conn
 
 
@@ -222,7 +242,7 @@ class SQLiteStore:
         _resolve([(pending, None) for pending in batch])
 
     def _transaction(self, conn: sqlite3.Connection, batches: list[list[Op]]) -> None:
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_immediate(conn)
         try:
             for p in plan(batches):
                 upsert, delete = _SQL[p.table]
