@@ -14,10 +14,8 @@ from pathlib import Path
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from support.server import new_account
-from taskrouter.app import create_app
+from support.in_process import app_with_account
 from taskrouter.domain.entities import Reservation, Task
-from taskrouter.service.service import Service
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -43,12 +41,7 @@ def _held(workspace_sid: str) -> int:
 
 
 def test_deleting_a_workspace_frees_its_tasks_at_once(tmp_path: Path, collector_off: None) -> None:
-    account = new_account()
-
-    async def bootstrap(service: Service) -> None:
-        await service.accounts.ensure(account.sid, account.secret)
-
-    app = create_app(f"sqlite:///{tmp_path / 'r.db'}", bootstrap=bootstrap, run_timers=False)
+    app, account = app_with_account(f"sqlite:///{tmp_path / 'r.db'}")
     with TestClient(app) as client:
         client.auth = (account.sid, account.secret)
         ws = client.post("/v1/Workspaces", data={"FriendlyName": "gone"}).json()["sid"]

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 import pytest
 from starlette.testclient import TestClient
 
-from support.server import new_account
-from taskrouter.app import create_app
+from support.in_process import app_with_account
 from taskrouter.service.service import Service
 from taskrouter.store import Change
 
@@ -16,12 +15,7 @@ from taskrouter.store import Change
 def test_a_refused_commit_is_503_and_the_next_one_works(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    account = new_account()
-
-    async def bootstrap(service: Service) -> None:
-        await service.accounts.ensure(account.sid, account.secret)
-
-    app = create_app(database_url, bootstrap=bootstrap, run_timers=False)
+    app, account = app_with_account(database_url)
     service: Service = app.state.service
     store = service.runtime.store
     real_commit = store.commit

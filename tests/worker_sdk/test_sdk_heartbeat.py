@@ -14,10 +14,9 @@ from typing import cast
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from support.server import new_account
+from support.in_process import app_with_account
 from taskrouter.api.eventbridge import sockets
 from taskrouter.api.eventbridge.sockets import Connection, Sockets
-from taskrouter.app import create_app
 from taskrouter.service.service import Service
 
 with warnings.catch_warnings():
@@ -28,12 +27,7 @@ with warnings.catch_warnings():
 
 def test_a_quiet_socket_gets_heartbeats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sockets, "HEARTBEAT_S", 0.02)
-    account = new_account()
-
-    async def bootstrap(service: Service) -> None:
-        await service.accounts.ensure(account.sid, account.secret)
-
-    app = create_app(f"sqlite:///{tmp_path / 'hb.db'}", bootstrap=bootstrap, run_timers=False)
+    app, account = app_with_account(f"sqlite:///{tmp_path / 'hb.db'}")
     with TestClient(app) as client:
         client.auth = (account.sid, account.secret)
         ws = client.post("/v1/Workspaces", data={"FriendlyName": "hb"}).json()["sid"]
