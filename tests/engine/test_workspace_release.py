@@ -1,4 +1,4 @@
-"""A deleted workspace's tasks and reservations are freed by the delete itself.
+"""A deleted workspace's tasks, reservations and workers are freed by the delete itself.
 
 The engine and its state refer to each other; left to the cycle collector, everything they
 hold would be freed in one long pause inside some later, unrelated request."""
@@ -15,7 +15,7 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
 from support.in_process import app_with_account
-from taskrouter.domain.entities import Reservation, Task
+from taskrouter.domain.entities import Reservation, Task, Worker, WorkerChannel
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -36,7 +36,8 @@ def _held(workspace_sid: str) -> int:
     return sum(
         1
         for o in gc.get_objects()
-        if isinstance(o, Task | Reservation) and o.workspace_sid == workspace_sid
+        if isinstance(o, Task | Reservation | Worker | WorkerChannel)
+        and o.workspace_sid == workspace_sid
     )
 
 
@@ -58,8 +59,8 @@ def test_deleting_a_workspace_frees_its_tasks_at_once(tmp_path: Path, collector_
         for _ in range(20):
             reply = client.post(f"{base}/Tasks", data={"WorkflowSid": workflow})
             assert reply.status_code == 201
-        # Some reserved (5 workers, one task each), the rest waiting.
-        assert _held(ws) >= 25
+        # 5 workers with their channels; some tasks reserved (one each), the rest waiting.
+        assert _held(ws) >= 30
 
         assert client.delete(base).status_code == 204
         assert _held(ws) == 0
