@@ -112,7 +112,8 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+            busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # and its extended codes
+            if not busy or time.monotonic() >= deadline:
                 raise
         time.sleep(LOCK_POLL_S)
 
