@@ -32,7 +32,6 @@ from taskrouter.domain.sids import Prefix, new_sid
 from taskrouter.domain.task_types import task_type_of
 from taskrouter.domain.workflow_config import Target
 from taskrouter.engine.indexes import PendingTasks, ReadyWorkers, Slot, TaskKey, fifo_key, lifo_key
-from taskrouter.engine.membership import Membership
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.engine.timers import Deadline, Timers
 from taskrouter.expressions import skip_if_root, target_root, task_root, worker_view
@@ -111,20 +110,7 @@ class WorkspaceEngine:
         other, so all of it would otherwise wait for the cycle collector: a pause of ~200 ms
         for 15,000 tasks, in whichever request came next. Emptied here, it is freed within
         the delete; a request still holding the state finds nothing in it."""
-        state = self.state
-        for held in (
-            state.activities,
-            state.channels,
-            state.queues,
-            state.workers,
-            state.worker_channels,
-            state.workflows,
-            state.configurations,
-            state.worker_names,
-            state.blocked_task_types,
-        ):
-            held.clear()
-        state.membership = Membership()
+        self.state.clear()
         self.tasks = {}
         self.reservations = {}
         self.reservations_of_task = {}

@@ -50,6 +50,22 @@ class WorkspaceState:
     def sid(self) -> str:
         return self.workspace.sid
 
+    def clear(self) -> None:
+        """Empty every collection: the workspace is deleted (see `WorkspaceEngine.release`)."""
+        for held in (
+            self.activities,
+            self.channels,
+            self.queues,
+            self.workers,
+            self.worker_channels,
+            self.workflows,
+            self.configurations,
+            self.worker_names,
+            self.blocked_task_types,
+        ):
+            held.clear()
+        self.membership = Membership()
+
     def set_task_type_availability(self, config: dict[str, dict[str, bool]]) -> set[str]:
         """Replace the availability; returns the workers whose blocked types changed."""
         before = self.blocked_task_types
