@@ -131,12 +131,12 @@ class Receiver(asyncio.Protocol):
             if len(rest) < length:
                 return
             self.buffer = rest[length:]
-            received += 1
             if head.startswith(b"GET /count"):
-                body = str(received - 1).encode()
-            elif not answer:
-                continue
+                body = str(received).encode()
             else:
+                received += 1
+                if not answer:
+                    continue
                 body = b""
             self.transport.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body)
                                  + body)
@@ -151,7 +151,7 @@ asyncio.run(main())
 @contextmanager
 def receiver(answers: bool) -> Iterator[str]:
     """A webhook receiver in its own process: it answers 200 at once, or never answers.
-    Yields its URL; `GET /count` there tells how many requests it got (when it answers)."""
+    Yields its URL; `GET /count` there tells how many callbacks it got (when it answers)."""
     port = free_port()
     mode = "answer" if answers else "silent"
     proc = subprocess.Popen([sys.executable, "-c", _RECEIVER, str(port), mode])
@@ -213,3 +213,22 @@ def report(bench: str, figures: list[tuple[str, float, str, float | None, str]])
             line["target"] = target
         line["better"] = better
         print(json.dumps(line))
+
+
+async def quiet(url: str, still_s: float = 1.0, limit_s: float = 300.0) -> int:
+    """Wait until the receiver at `url` got no callback for `still_s` (the courier has caught
+    up), at most `limit_s`; the number it got."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = Connection(host, int(port), None)
+    await conn.open()
+    try:
+        count, deadline = -1, time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            now = int((await conn.request("GET", "/count")).body)
+            if now == count:
+                break
+            count = now
+            await asyncio.sleep(still_s)
+        return count
+    finally:
+        await conn.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +47,8 @@ class OwedEvent:
     workspace_sid: str
     event_type: str
     callback_url: str
-    body: dict[str, Any]
+    # None when the reader asked to leave it out (see `owed`).
+    body: dict[str, Any] | None
 
 
 _OWED = "SELECT sid, account_sid, workspace_sid, event_type, callback_url, body FROM events"
@@ -163,12 +164,24 @@ class EventArchive:
         )
         return [_body(r) for r in await self._read(text, sql.params)]
 
-    async def owed(self, start_sid: str, below_sid: str, limit: int) -> list[OwedEvent]:
+    async def owed(
+        self, start_sid: str, below_sid: str, limit: int, without_body: Collection[str] = ()
+    ) -> list[OwedEvent]:
         """Events owed a callback with `start_sid <= sid < below_sid`, oldest first. Plain
-        `sid` comparisons walk the primary key (see `replay`)."""
+        `sid` comparisons walk the primary key (see `replay`). The events of the workspaces
+        in `without_body` come without their body: the courier only counts those (their lane
+        is full, and reads them back later), and the bodies are most of the bytes."""
         sql = _Sql(self._postgres)
+        body = "body"
+        if without_body:
+            if self._postgres:
+                listed = f"= ANY({sql.bind(list(without_body))}::text[])"
+            else:
+                listed = f"IN ({', '.join(sql.bind(sid) for sid in without_body)})"
+            body = f"CASE WHEN workspace_sid {listed} THEN NULL ELSE body END"
         text = (
-            f"{_OWED} WHERE sid >= {sql.bind(start_sid)} AND sid < {sql.bind(below_sid)}"
+            f"SELECT sid, account_sid, workspace_sid, event_type, callback_url, {body}"
+            f" FROM events WHERE sid >= {sql.bind(start_sid)} AND sid < {sql.bind(below_sid)}"
             f" AND callback_url IS NOT NULL ORDER BY sid ASC LIMIT {sql.bind(limit)}"
         )
         return [_owed(r) for r in await self._read(text, sql.params)]
@@ -186,11 +199,20 @@ class EventArchive:
         return [_owed(r) for r in await self._read(text, sql.params)]
 
     async def count_owed(
-        self, after_sid: str, workspace_sid: str | None = None, below_sid: str | None = None
+        self,
+        after_sid: str,
+        workspace_sid: str | None = None,
+        below_sid: str | None = None,
+        *,
+        inclusive: bool = False,
     ) -> int:
-        """How many events owed a callback lie above `after_sid` (and below `below_sid`)."""
+        """How many events owed a callback lie above `after_sid` (or at it, `inclusive`), and
+        below `below_sid`."""
         sql = _Sql(self._postgres)
-        terms = [f"sid > {sql.bind(after_sid)}", "callback_url IS NOT NULL"]
+        terms = [
+            f"sid {'>=' if inclusive else '>'} {sql.bind(after_sid)}",
+            "callback_url IS NOT NULL",
+        ]
         if workspace_sid is not None:
             terms.append(f"workspace_sid = {sql.bind(workspace_sid)}")
         if below_sid is not None:
@@ -238,12 +260,15 @@ class EventArchive:
                 if self._pool is None:
                     import asyncpg
 
+                    from taskrouter.store.postgres import keep_session
+
                     dsn = "postgresql://" + self._url.split("://", 1)[1]
                     self._pool = await asyncpg.create_pool(
                         dsn,
                         min_size=1,
                         max_size=2,
                         server_settings={"application_name": "taskrouter-events"},
+                        reset=keep_session,
                     )
         return self._pool
 
@@ -264,7 +289,8 @@ class EventArchive:
 
 def _owed(row: tuple[Any, ...]) -> OwedEvent:
     sid, account_sid, workspace_sid, event_type, url, body = row
-    return OwedEvent(sid, account_sid, workspace_sid, event_type, url, orjson.loads(body))
+    event = orjson.loads(body) if body is not None else None
+    return OwedEvent(sid, account_sid, workspace_sid, event_type, url, event)
 
 
 def _body(row: tuple[Any, ...]) -> dict[str, Any]:

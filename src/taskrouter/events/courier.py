@@ -52,6 +52,8 @@ REDELIVER_CHECK_S = 1.0
 # Real seconds at least between two reads of the log: a busy server commits every
 # millisecond, and one query per commit cost the database more than the rows it returned.
 READ_GAP_S = 0.005
+# Lanes whose events a read leaves the bodies out of (see `EventArchive.owed`), at most.
+MAX_LISTED_SPILLED = 500
 
 
 def just_above(sid: str) -> str:
@@ -66,6 +68,8 @@ class _Lane:
     busy: bool = False
     # Its owed events beyond `last` are in the log only; they are read back as it drains.
     spilled: bool = False
+    # How many of them the reader passed over, so the backlog is known without counting rows.
+    unread: int = 0
     # The last event delivered or given up, and the newest one taken from the log.
     cursor: str = ""
     last: str = ""
@@ -159,12 +163,13 @@ class EventCourier:
         return chosen
 
     async def backlog(self) -> int:
-        """Event callbacks owed and not yet delivered (nor given up)."""
-        count = sum(len(lane.items) for lane in self._lanes.values())
-        count += await self._archive.count_owed(self._start)
-        for lane in list(self._lanes.values()):
-            if lane.spilled:
-                count += await self._archive.count_owed(lane.last, lane.workspace_sid, self._start)
+        """Event callbacks owed and not yet delivered (nor given up), as far as commits have
+        finished. Only the part not read yet is counted in the log, between two bounds: an
+        open-ended count walked every event since, owed or not, and grew with the log."""
+        count = sum(len(lane.items) + lane.unread for lane in self._lanes.values())
+        start, below = self._start, self._below
+        if start < below:
+            count += await self._archive.count_owed(start, below_sid=below, inclusive=True)
         return count
 
     # -- the loop ------------------------------------------------------------------------------
@@ -206,14 +211,20 @@ class EventCourier:
     async def _read(self) -> None:
         """The next owed events of the log, into their lanes."""
         below = self._below
-        rows = await self._archive.owed(self._start, below, READ_BATCH)
+        spilled = [lane.workspace_sid for lane in self._lanes.values() if lane.spilled]
+        if len(spilled) > MAX_LISTED_SPILLED:
+            spilled = []  # a statement has only so many parameters: read them all instead
+        rows = await self._archive.owed(self._start, below, READ_BATCH, spilled)
         memory = self._settings.lane_memory
         for row in rows:
             lane = self._lane(row.workspace_sid)
             if row.sid <= lane.last:
                 continue  # done before a restart, or read back by the lane itself
-            if lane.spilled or len(lane.items) >= memory:
+            # (No body: its lane had spilled when the read began. If the lane read back all
+            # it had meanwhile, this one is still to be read back, so it spills again.)
+            if row.body is None or lane.spilled or len(lane.items) >= memory:
                 lane.spilled = True
+                lane.unread += 1
                 continue
             lane.items.append(_delivery(row, self._clock.now_ms()))
             lane.last = row.sid
@@ -315,10 +326,12 @@ class EventCourier:
         for row in rows:
             lane.items.append(_delivery(row, self._clock.now_ms()))
             lane.last = row.sid
+        lane.unread = max(lane.unread - len(rows), 0)
         # All of it below `upper` is held now, unless the reader moved on meanwhile (and
         # passed over more of this lane's events): then this runs again once these are sent.
         if len(rows) < self._settings.lane_memory and self._start == upper:
             lane.spilled = False
+            lane.unread = 0
 
     async def _post(self, delivery: Delivery) -> str | None:
         """None when the receiver took it (2xx), else what went wrong."""
@@ -405,6 +418,7 @@ class EventCourier:
 
 def _delivery(row: OwedEvent, now: int) -> Delivery:
     event = row.body
+    assert event is not None, "read without its body"
     return Delivery(
         row.sid,
         row.workspace_sid,

@@ -190,10 +190,14 @@ async def _child(database_url: str, fd: int) -> None:
 
     async def report() -> None:
         sent = -1
+        loop = asyncio.get_running_loop()
+        next_refresh = loop.time() + TOKENS_REFRESH_S
         while True:
             await asyncio.sleep(BACKLOG_REPORT_S)
             with contextlib.suppress(Exception):
-                await tokens.refresh()
+                if loop.time() >= next_refresh:
+                    next_refresh = loop.time() + TOKENS_REFRESH_S
+                    await tokens.refresh()
                 backlog = await courier.backlog()
                 if backlog != sent:
                     writer.write(orjson.dumps({"backlog": backlog}) + b"\n")

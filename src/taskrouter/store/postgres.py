@@ -42,6 +42,15 @@ T = TypeVar("T")
 
 MAX_BATCH = 2048
 READ_POOL_SIZE = 4
+
+
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """How a read connection goes back to its pool. asyncpg's default sends a reset query
+    (unlock advisory locks, close cursors, unlisten, reset settings) on every release: a round
+    trip and a statement for the server after each read, for session state these readers never
+    make. An open transaction is still rolled back by the pool before this runs."""
+
+
 # How long a batch waits for a (re)connection before failing; short, so callers learn fast.
 CONNECT_WINDOW = 5.0
 BACKOFF_FIRST, BACKOFF_MAX = 0.05, 1.0
@@ -172,6 +181,7 @@ class PostgresStore:
                 min_size=1,
                 max_size=READ_POOL_SIZE,
                 server_settings={"application_name": "taskrouter-read"},
+                reset=keep_session,
             )
         except BaseException:
             await self._conn.close()

@@ -1,0 +1,134 @@
+"""The courier's backlog (event callbacks owed, not yet delivered nor given up) is what the
+metrics report as pending deliveries. It must stay right while a lane spills to the log, and
+must not count events above the committed bound, nor events owed nothing. A spilled lane's
+events are read without their bodies; none of them may be lost for it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from taskrouter.domain.entities import Workspace
+from taskrouter.engine.state import WorkspaceState
+from taskrouter.events.archive import EventArchive
+from taskrouter.events.courier import EventCourier
+from taskrouter.events.log import Batch, Emitted
+from taskrouter.events.settings import EventSettings
+from taskrouter.events.system import EventSystem
+from taskrouter.store import Store, open_store
+
+
+class FixedClock:
+    def now_ms(self) -> int:
+        return 1_700_000_000_000
+
+
+def _workspace(digit: str, url: str | None) -> WorkspaceState:
+    sid = "WS" + digit * 32
+    return WorkspaceState(Workspace(sid, "AC" + "0" * 32, sid, 0, 0, event_callback_url=url))
+
+
+async def _commit(store: Store, system: EventSystem, state: WorkspaceState, count: int) -> None:
+    for _ in range(count):
+        batch: Batch | None = system.record(
+            state, None, [Emitted("workspace.updated", state.workspace)]
+        )
+        assert batch is not None
+        await store.commit(batch.changes)
+        system.committed(batch)
+
+
+def test_backlog_counts_unread_held_and_spilled_events(database_url: str) -> None:
+    async def scenario() -> None:
+        store = open_store(database_url)
+        await store.open()
+        clock = FixedClock()
+        system = EventSystem(store, clock)
+        archive = EventArchive(store)
+        courier = EventCourier(store, archive, clock, EventSettings(lane_memory=3))
+        loud, quiet = _workspace("1", "http://127.0.0.1:9/"), _workspace("2", None)
+
+        await _commit(store, system, loud, 5)
+        await _commit(store, system, quiet, 4)  # owed nothing: never part of the backlog
+        courier.committed_below(system.committed_below())
+        assert await courier.backlog() == 5, "all five are committed and still unread"
+
+        await courier._read()
+        lane = courier._lanes[loud.sid]
+        assert (len(lane.items), lane.spilled, lane.unread) == (3, True, 2)
+        assert await courier.backlog() == 5, "three held in the lane, two left in the log"
+
+        # Committed, but the courier has not been told yet: not counted until it is.
+        await _commit(store, system, loud, 2)
+        assert await courier.backlog() == 5
+        courier.committed_below(system.committed_below())
+        assert await courier.backlog() == 7
+
+        await courier._read()  # the lane is spilled: both are passed over, and counted
+        assert lane.unread == 4
+        assert await courier.backlog() == 7
+
+        for delivery in list(lane.items):  # delivered
+            courier._done(lane, delivery)
+        assert await courier.backlog() == 4
+        await courier._read_back(lane)
+        assert (len(lane.items), lane.unread) == (3, 1)
+        assert await courier.backlog() == 4
+        for delivery in list(lane.items):
+            courier._done(lane, delivery)
+        await courier._read_back(lane)
+        assert (len(lane.items), lane.spilled, lane.unread) == (1, False, 0)
+        assert await courier.backlog() == 1
+        courier._done(lane, lane.items[0])
+        assert await courier.backlog() == 0
+        await archive.close()
+        await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_spilled_lanes_events_come_without_bodies_and_are_read_back(database_url: str) -> None:
+    async def scenario() -> None:
+        store = open_store(database_url)
+        await store.open()
+        clock = FixedClock()
+        system = EventSystem(store, clock)
+        archive = EventArchive(store)
+        courier = EventCourier(store, archive, clock, EventSettings(lane_memory=2))
+        full, other = _workspace("1", "http://127.0.0.1:9/"), _workspace("3", "http://h/")
+        await _commit(store, system, full, 3)
+        await _commit(store, system, other, 1)
+        courier.committed_below(system.committed_below())
+        await courier._read()
+        lane = courier._lanes[full.sid]
+        assert lane.spilled and lane.unread == 1
+
+        await _commit(store, system, full, 2)
+        await _commit(store, system, other, 1)
+        courier.committed_below(system.committed_below())
+        read = archive.owed
+
+        async def read_then_lane_catches_up(*args: Any) -> Any:
+            rows = await read(*args)
+            assert [r.body is None for r in rows] == [True, True, False]
+            # Meanwhile the lane read back all it had passed over, and stopped spilling.
+            lane.spilled, lane.unread = False, 0
+            return rows
+
+        archive.owed = read_then_lane_catches_up  # type: ignore[method-assign]
+        await courier._read()
+        assert lane.spilled and lane.unread == 2, "a row without its body is read back later"
+        assert all(d.event is not None for d in courier._lanes[other.sid].items)
+
+        for delivery in list(lane.items):
+            courier._done(lane, delivery)
+        await courier._read_back(lane)
+        assert [d.event is not None for d in lane.items] == [True, True]
+        for delivery in list(lane.items):
+            courier._done(lane, delivery)
+        await courier._read_back(lane)
+        assert len(lane.items) == 1 and not lane.spilled
+        await archive.close()
+        await store.close()
+
+    asyncio.run(scenario())
