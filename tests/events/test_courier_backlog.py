@@ -6,6 +6,8 @@ events are read without their bodies; none of them may be lost for it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from taskrouter.domain.entities import Workspace
@@ -38,97 +40,100 @@ async def _commit(store: Store, system: EventSystem, state: WorkspaceState, coun
         system.committed(batch)
 
 
-def test_backlog_counts_unread_held_and_spilled_events(database_url: str) -> None:
-    async def scenario() -> None:
-        store = open_store(database_url)
-        await store.open()
-        clock = FixedClock()
-        system = EventSystem(store, clock)
-        archive = EventArchive(store)
-        courier = EventCourier(store, archive, clock, EventSettings(lane_memory=3))
-        loud, quiet = _workspace("1", "http://127.0.0.1:9/"), _workspace("2", None)
-
-        await _commit(store, system, loud, 5)
-        await _commit(store, system, quiet, 4)  # owed nothing: never part of the backlog
-        courier.committed_below(system.committed_below())
-        assert await courier.backlog() == 5, "all five are committed and still unread"
-
-        await courier._read()
-        lane = courier._lanes[loud.sid]
-        assert (len(lane.items), lane.spilled, lane.unread) == (3, True, 2)
-        assert await courier.backlog() == 5, "three held in the lane, two left in the log"
-
-        # Committed, but the courier has not been told yet: not counted until it is.
-        await _commit(store, system, loud, 2)
-        assert await courier.backlog() == 5
-        courier.committed_below(system.committed_below())
-        assert await courier.backlog() == 7
-
-        await courier._read()  # the lane is spilled: both are passed over, and counted
-        assert lane.unread == 4
-        assert await courier.backlog() == 7
-
-        for delivery in list(lane.items):  # delivered
-            courier._done(lane, delivery)
-        assert await courier.backlog() == 4
-        await courier._read_back(lane)
-        assert (len(lane.items), lane.unread) == (3, 1)
-        assert await courier.backlog() == 4
-        for delivery in list(lane.items):
-            courier._done(lane, delivery)
-        await courier._read_back(lane)
-        assert (len(lane.items), lane.spilled, lane.unread) == (1, False, 0)
-        assert await courier.backlog() == 1
-        courier._done(lane, lane.items[0])
-        assert await courier.backlog() == 0
+@contextlib.asynccontextmanager
+async def _courier(
+    database_url: str, lane_memory: int
+) -> AsyncIterator[tuple[Store, EventSystem, EventCourier]]:
+    store = open_store(database_url)
+    await store.open()
+    clock = FixedClock()
+    archive = EventArchive(store)
+    try:
+        settings = EventSettings(lane_memory=lane_memory)
+        yield store, EventSystem(store, clock), EventCourier(store, archive, clock, settings)
+    finally:
         await archive.close()
         await store.close()
+
+
+def test_backlog_counts_unread_held_and_spilled_events(database_url: str) -> None:
+    async def scenario() -> None:
+        async with _courier(database_url, lane_memory=3) as (store, system, courier):
+            loud, quiet = _workspace("1", "http://127.0.0.1:9/"), _workspace("2", None)
+
+            await _commit(store, system, loud, 5)
+            await _commit(store, system, quiet, 4)  # owed nothing: never part of the backlog
+            courier.committed_below(system.committed_below())
+            assert await courier.backlog() == 5, "all five are committed and still unread"
+
+            await courier._read()
+            lane = courier._lanes[loud.sid]
+            assert (len(lane.items), lane.spilled, lane.unread) == (3, True, 2)
+            assert await courier.backlog() == 5, "three held in the lane, two left in the log"
+
+            # Committed, but the courier has not been told yet: not counted until it is.
+            await _commit(store, system, loud, 2)
+            assert await courier.backlog() == 5
+            courier.committed_below(system.committed_below())
+            assert await courier.backlog() == 7
+
+            await courier._read()  # the lane is spilled: both are passed over, and counted
+            assert lane.unread == 4
+            assert await courier.backlog() == 7
+
+            for delivery in list(lane.items):  # delivered
+                courier._done(lane, delivery)
+            assert await courier.backlog() == 4
+            await courier._read_back(lane)
+            assert (len(lane.items), lane.unread) == (3, 1)
+            assert await courier.backlog() == 4
+            for delivery in list(lane.items):
+                courier._done(lane, delivery)
+            await courier._read_back(lane)
+            assert (len(lane.items), lane.spilled, lane.unread) == (1, False, 0)
+            assert await courier.backlog() == 1
+            courier._done(lane, lane.items[0])
+            assert await courier.backlog() == 0
 
     asyncio.run(scenario())
 
 
 def test_a_spilled_lanes_events_come_without_bodies_and_are_read_back(database_url: str) -> None:
     async def scenario() -> None:
-        store = open_store(database_url)
-        await store.open()
-        clock = FixedClock()
-        system = EventSystem(store, clock)
-        archive = EventArchive(store)
-        courier = EventCourier(store, archive, clock, EventSettings(lane_memory=2))
-        full, other = _workspace("1", "http://127.0.0.1:9/"), _workspace("3", "http://h/")
-        await _commit(store, system, full, 3)
-        await _commit(store, system, other, 1)
-        courier.committed_below(system.committed_below())
-        await courier._read()
-        lane = courier._lanes[full.sid]
-        assert lane.spilled and lane.unread == 1
+        async with _courier(database_url, lane_memory=2) as (store, system, courier):
+            archive = courier._archive
+            full, other = _workspace("1", "http://127.0.0.1:9/"), _workspace("3", "http://h/")
+            await _commit(store, system, full, 3)
+            await _commit(store, system, other, 1)
+            courier.committed_below(system.committed_below())
+            await courier._read()
+            lane = courier._lanes[full.sid]
+            assert lane.spilled and lane.unread == 1
 
-        await _commit(store, system, full, 2)
-        await _commit(store, system, other, 1)
-        courier.committed_below(system.committed_below())
-        read = archive.owed
+            await _commit(store, system, full, 2)
+            await _commit(store, system, other, 1)
+            courier.committed_below(system.committed_below())
+            read = archive.owed
 
-        async def read_then_lane_catches_up(*args: Any) -> Any:
-            rows = await read(*args)
-            assert [r.body is None for r in rows] == [True, True, False]
-            # Meanwhile the lane read back all it had passed over, and stopped spilling.
-            lane.spilled, lane.unread = False, 0
-            return rows
+            async def read_then_lane_catches_up(*args: Any) -> Any:
+                rows = await read(*args)
+                assert [r.body is None for r in rows] == [True, True, False]
+                # Meanwhile the lane read back all it had passed over, and stopped spilling.
+                lane.spilled, lane.unread = False, 0
+                return rows
 
-        archive.owed = read_then_lane_catches_up  # type: ignore[method-assign]
-        await courier._read()
-        assert lane.spilled and lane.unread == 2, "a row without its body is read back later"
-        assert all(d.event is not None for d in courier._lanes[other.sid].items)
+            archive.owed = read_then_lane_catches_up  # type: ignore[method-assign, assignment]
+            await courier._read()
+            assert lane.spilled and lane.unread == 2, "a row without its body is read back later"
+            assert all(d.event is not None for d in courier._lanes[other.sid].items)
 
-        for delivery in list(lane.items):
-            courier._done(lane, delivery)
-        await courier._read_back(lane)
-        assert [d.event is not None for d in lane.items] == [True, True]
-        for delivery in list(lane.items):
-            courier._done(lane, delivery)
-        await courier._read_back(lane)
-        assert len(lane.items) == 1 and not lane.spilled
-        await archive.close()
-        await store.close()
+            for delivery in list(lane.items):
+                courier._done(lane, delivery)
+            await courier._read_back(lane)
+            assert [d.event is not None for d in lane.items] == [True, True]
+            for delivery in list(lane.items):
+                courier._done(lane, delivery)
+            await courier._read_back(lane)
+            assert len(lane.items) == 1 and not lane.spilled
 
     asyncio.run(scenario())
