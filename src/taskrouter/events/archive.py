@@ -51,7 +51,8 @@ class OwedEvent:
     body: dict[str, Any] | None
 
 
-_OWED = "SELECT sid, account_sid, workspace_sid, event_type, callback_url, body FROM events"
+_OWED_COLUMNS = "sid, account_sid, workspace_sid, event_type, callback_url"
+_OWED = f"SELECT {_OWED_COLUMNS}, body FROM events"
 
 
 class _Sql:
@@ -180,8 +181,8 @@ class EventArchive:
                 listed = f"IN ({', '.join(sql.bind(sid) for sid in without_body)})"
             body = f"CASE WHEN workspace_sid {listed} THEN NULL ELSE body END"
         text = (
-            f"SELECT sid, account_sid, workspace_sid, event_type, callback_url, {body}"
-            f" FROM events WHERE sid >= {sql.bind(start_sid)} AND sid < {sql.bind(below_sid)}"
+            f"SELECT {_OWED_COLUMNS}, {body} FROM events WHERE"
+            f" sid >= {sql.bind(start_sid)} AND sid < {sql.bind(below_sid)}"
             f" AND callback_url IS NOT NULL ORDER BY sid ASC LIMIT {sql.bind(limit)}"
         )
         return [_owed(r) for r in await self._read(text, sql.params)]
