@@ -37,6 +37,7 @@ from taskrouter.events.archive import EventArchive, OwedEvent
 from taskrouter.events.http import HttpError
 from taskrouter.events.log import callback_params
 from taskrouter.events.outbox import Delivery
+from taskrouter.events.pacing import Pacer
 from taskrouter.events.sender import Sender
 from taskrouter.events.settings import EventSettings
 from taskrouter.store import Change, Delete, Put, Store
@@ -95,9 +96,15 @@ class _Lane:
 
 class EventCourier:
     def __init__(
-        self, store: Store, archive: EventArchive, clock: Clock, settings: EventSettings
+        self,
+        store: Store,
+        archive: EventArchive,
+        clock: Clock,
+        settings: EventSettings,
+        pacer: Pacer | None = None,
     ) -> None:
         self._store = store
+        self._pacer = pacer
         self._archive = archive
         self._clock = clock
         self._settings = settings
@@ -346,6 +353,8 @@ class EventCourier:
             if row is None:
                 return "the event is no longer in the log"
             event = delivery.event = row["body"]
+        if self._pacer is not None:
+            await self._pacer.turn()
         try:
             async with asyncio.timeout(self._settings.callback_timeout_s):
                 response = await self._sender.post(

@@ -2,9 +2,10 @@
 
 Each event callback costs a form, a signature and an HTTP exchange: on a busy server that is
 more CPU than routing the task that caused it. `taskrouter serve` therefore runs the courier
-(`courier.py`) in a child process, at a lower scheduling priority (`nice`, default 10), so
-routing comes first when the cores are busy and callbacks use what is left; on a machine with
-cores to spare it simply runs beside the server.
+(`courier.py`) in a child process, at a lower scheduling priority (`nice`, default 10) and
+paced by how long the server waits for a CPU (`pacing.py`), so routing comes first when the
+cores are busy and callbacks use what is left; on a machine with cores to spare it simply
+runs beside the server.
 
 Nothing but a bound crosses between them, over a socket pair, as JSON lines: the server sends
 `{"below": sid}` when commits of owed events finish (coalesced, at most one per turn of its
@@ -38,6 +39,7 @@ from taskrouter.events import outbox
 from taskrouter.events.archive import EventArchive
 from taskrouter.events.courier import CURSORS, FLOOR, EventCourier
 from taskrouter.events.outbox import Delivery
+from taskrouter.events.pacing import Pacer, RunQueueWait
 from taskrouter.events.sender import Sender, callback_sender
 from taskrouter.events.settings import EventSettings
 from taskrouter.store import Store, open_store
@@ -184,7 +186,9 @@ async def _child(database_url: str, fd: int) -> None:
     archive = EventArchive(store)
     tokens = _Tokens(store)
     await tokens.refresh()
-    courier = EventCourier(store, archive, SystemClock(), settings)
+    # The server started this child: its main thread is the one routing runs on.
+    pacer = Pacer(RunQueueWait(os.getppid()))
+    courier = EventCourier(store, archive, SystemClock(), settings, pacer)
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
     await courier.start("", lambda: callback_sender(settings, tokens))
 

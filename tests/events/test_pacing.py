@@ -1,0 +1,171 @@
+"""The courier's child slows its posting while the server waits for a CPU, and only then:
+routing comes first on a busy machine, and callbacks flow at full speed on an idle one."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import pytest
+from events_harness import Receiver, wait_until
+from test_courier_backlog import FixedClock, _commit, _workspace
+
+from taskrouter.events import pacing
+from taskrouter.events.archive import EventArchive
+from taskrouter.events.courier import EventCourier
+from taskrouter.events.pacing import FLOOR_PER_S, WINDOW_S, Pacer, RunQueueWait
+from taskrouter.events.sender import callback_sender
+from taskrouter.events.settings import EventSettings
+from taskrouter.events.system import EventSystem
+from taskrouter.store import open_store
+
+
+class Machine:
+    """A clock, the server's run-queue wait counter (growing at `share` of the time that
+    passes), and the sleeps the pacer asked for."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.share = 0.0
+        self.waited: float | None = 0.0
+        self.slept: list[float] = []
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        if self.waited is not None:
+            self.waited += self.share * seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+    def pacer(self) -> Pacer:
+        return Pacer(lambda: self.waited, now=lambda: self.now, sleep=self.sleep)
+
+    def window(self, pacer: Pacer, posts: int, server_waited: float) -> None:
+        """`posts` turns spread over one window in which the server waited `server_waited`
+        of the time, then the turn that closes it."""
+        self.share = server_waited
+        start = self.now
+        for _ in range(posts):
+            asyncio.run(pacer.turn())
+            self.advance(WINDOW_S / posts)
+        self.advance(max(0.0, start + WINDOW_S + 1e-9 - self.now))
+        asyncio.run(pacer.turn())
+
+
+def test_posting_is_never_slowed_while_the_server_runs_when_it_wants() -> None:
+    machine = Machine()
+    pacer = machine.pacer()
+    for _ in range(20):
+        machine.window(pacer, posts=500, server_waited=0.01)
+    assert pacer.rate is None
+    assert machine.slept == []
+
+
+def test_a_waiting_server_halves_the_rate_down_to_the_floor() -> None:
+    machine = Machine()
+    pacer = machine.pacer()
+    machine.window(pacer, posts=1000, server_waited=0.20)  # 10,000 posts/s in that window
+    assert pacer.rate == pytest.approx(5000, rel=0.01), "half of what the child was posting"
+    rates = []
+    for _ in range(10):
+        machine.window(pacer, posts=10, server_waited=0.20)
+        rates.append(pacer.rate)
+    assert rates[0] == pytest.approx(2500, rel=0.01)
+    assert rates[-1] == FLOOR_PER_S, "callbacks keep flowing whatever keeps the machine busy"
+
+
+def test_paced_posts_are_spaced_at_the_allowed_rate() -> None:
+    machine = Machine()
+    pacer = machine.pacer()
+    machine.window(pacer, posts=100, server_waited=0.5)  # 1,000 posts/s seen, 500/s allowed
+    machine.slept.clear()
+    start = machine.now
+    for _ in range(50):
+        asyncio.run(pacer.turn())  # back to back: each waits for its slot
+    assert machine.now - start == pytest.approx(50 / 500, rel=0.01)
+
+
+def test_the_rate_comes_back_once_the_server_stops_waiting() -> None:
+    machine = Machine()
+    pacer = machine.pacer()
+    machine.window(pacer, posts=100, server_waited=0.5)
+    assert pacer.rate is not None
+    windows = 0
+    while pacer.rate is not None:
+        # The child has little left to post: the bound no longer holds it back.
+        machine.window(pacer, posts=5, server_waited=0.0)
+        windows += 1
+        assert windows < 10
+    machine.slept.clear()
+    for _ in range(100):
+        asyncio.run(pacer.turn())
+    assert machine.slept == []
+
+
+def test_a_wait_between_the_thresholds_keeps_the_rate() -> None:
+    machine = Machine()
+    pacer = machine.pacer()
+    machine.window(pacer, posts=100, server_waited=0.5)
+    allowed = pacer.rate
+    for _ in range(5):
+        machine.window(pacer, posts=50, server_waited=(pacing.IDLE + pacing.BUSY) / 2)
+    assert pacer.rate == allowed
+
+
+def test_without_counters_posting_is_never_slowed() -> None:
+    machine = Machine()
+    machine.waited = None
+    pacer = machine.pacer()
+    for _ in range(10):
+        machine.window(pacer, posts=1000, server_waited=1.0)
+    assert pacer.rate is None
+    assert machine.slept == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_run_queue_wait_reads_a_live_thread_and_not_a_gone_one() -> None:
+    waited = RunQueueWait(os.getpid())()
+    assert waited is not None and waited >= 0
+    assert RunQueueWait(2**22 + 7)() is None  # above Linux's largest pid
+
+
+class CountingPacer(Pacer):
+    def __init__(self) -> None:
+        super().__init__(lambda: None)
+        self.turns = 0
+
+    async def turn(self) -> None:
+        self.turns += 1
+        await super().turn()
+
+
+def test_the_courier_takes_a_turn_before_every_post(database_url: str) -> None:
+    receiver = Receiver().start()
+
+    async def scenario() -> None:
+        store = open_store(database_url)
+        await store.open()
+        archive = EventArchive(store)
+        settings = EventSettings()
+        pacer = CountingPacer()
+        courier = EventCourier(store, archive, FixedClock(), settings, pacer=pacer)
+        try:
+            system = EventSystem(store, FixedClock())
+            await _commit(store, system, _workspace("3", receiver.url()), 4)
+            await courier.start(
+                system.committed_below(), lambda: callback_sender(settings, lambda _: None)
+            )
+            await asyncio.to_thread(wait_until, lambda: len(receiver.events()) == 4)
+            await courier.stop()
+            assert pacer.turns == 4
+        finally:
+            await archive.close()
+            await store.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        receiver.stop()
