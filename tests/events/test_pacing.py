@@ -1,5 +1,6 @@
-"""The courier's child slows its posting while the server waits for a CPU, and only then:
-routing comes first on a busy machine, and callbacks flow at full speed on an idle one."""
+"""The courier's child slows its posting while the server wants a whole core and waits for
+it, and only then: routing comes first on a busy machine, and callbacks share one with CPU to
+spare."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from test_courier_backlog import FixedClock, _commit, _workspace
 from taskrouter.events import pacing
 from taskrouter.events.archive import EventArchive
 from taskrouter.events.courier import EventCourier
-from taskrouter.events.pacing import FLOOR_PER_S, WINDOW_S, Pacer, RunQueueWait
+from taskrouter.events.pacing import FLOOR_PER_S, WINDOW_S, Pacer, SchedulerTimes
 from taskrouter.events.sender import callback_sender
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.system import EventSystem
@@ -22,31 +23,33 @@ from taskrouter.store import open_store
 
 
 class Machine:
-    """A clock, the server's run-queue wait counter (growing at `share` of the time that
-    passes), and the sleeps the pacer asked for."""
+    """A clock, the server's main thread (running `running` and waiting `waiting` of the
+    time that passes), and the sleeps the pacer asked for."""
 
     def __init__(self) -> None:
         self.now = 100.0
-        self.share = 0.0
-        self.waited: float | None = 0.0
+        self.running = 0.0
+        self.waiting = 0.0
+        self.times: tuple[float, float] | None = (0.0, 0.0)
         self.slept: list[float] = []
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-        if self.waited is not None:
-            self.waited += self.share * seconds
+        if self.times is not None:
+            ran, waited = self.times
+            self.times = (ran + self.running * seconds, waited + self.waiting * seconds)
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.advance(seconds)
 
     def pacer(self) -> Pacer:
-        return Pacer(lambda: self.waited, now=lambda: self.now, sleep=self.sleep)
+        return Pacer(lambda: self.times, now=lambda: self.now, sleep=self.sleep)
 
-    def window(self, pacer: Pacer, posts: int, server_waited: float) -> None:
-        """`posts` turns spread over one window in which the server waited `server_waited`
-        of the time, then the turn that closes it."""
-        self.share = server_waited
+    def window(self, pacer: Pacer, posts: int, ran: float, waited: float) -> None:
+        """`posts` turns spread over one window in which the server ran `ran` and waited
+        `waited` of the time, then the turn that closes it."""
+        self.running, self.waiting = ran, waited
         start = self.now
         for _ in range(posts):
             asyncio.run(pacer.turn())
@@ -59,19 +62,29 @@ def test_posting_is_never_slowed_while_the_server_runs_when_it_wants() -> None:
     machine = Machine()
     pacer = machine.pacer()
     for _ in range(20):
-        machine.window(pacer, posts=500, server_waited=0.01)
+        machine.window(pacer, posts=500, ran=0.95, waited=0.01)
     assert pacer.rate is None
     assert machine.slept == []
 
 
-def test_a_waiting_server_halves_the_rate_down_to_the_floor() -> None:
+def test_a_server_with_cpu_to_spare_shares_it_even_when_it_waits() -> None:
+    # 1,000 tasks/s on 2 cores: the server waited now and then, but never wanted a core.
     machine = Machine()
     pacer = machine.pacer()
-    machine.window(pacer, posts=1000, server_waited=0.20)  # 10,000 posts/s in that window
+    for _ in range(20):
+        machine.window(pacer, posts=500, ran=0.62, waited=0.08)
+    assert pacer.rate is None
+    assert machine.slept == []
+
+
+def test_a_saturated_waiting_server_halves_the_rate_down_to_the_floor() -> None:
+    machine = Machine()
+    pacer = machine.pacer()
+    machine.window(pacer, posts=1000, ran=0.80, waited=0.20)  # 10,000 posts/s in that window
     assert pacer.rate == pytest.approx(5000, rel=0.01), "half of what the child was posting"
     rates = []
     for _ in range(10):
-        machine.window(pacer, posts=10, server_waited=0.20)
+        machine.window(pacer, posts=10, ran=0.80, waited=0.20)
         rates.append(pacer.rate)
     assert rates[0] == pytest.approx(2500, rel=0.01)
     assert rates[-1] == FLOOR_PER_S, "callbacks keep flowing whatever keeps the machine busy"
@@ -80,7 +93,7 @@ def test_a_waiting_server_halves_the_rate_down_to_the_floor() -> None:
 def test_paced_posts_are_spaced_at_the_allowed_rate() -> None:
     machine = Machine()
     pacer = machine.pacer()
-    machine.window(pacer, posts=100, server_waited=0.5)  # 1,000 posts/s seen, 500/s allowed
+    machine.window(pacer, posts=100, ran=0.5, waited=0.5)  # 1,000 posts/s seen, 500/s allowed
     machine.slept.clear()
     start = machine.now
     for _ in range(50):
@@ -88,15 +101,15 @@ def test_paced_posts_are_spaced_at_the_allowed_rate() -> None:
     assert machine.now - start == pytest.approx(50 / 500, rel=0.01)
 
 
-def test_the_rate_comes_back_once_the_server_stops_waiting() -> None:
+def test_the_rate_comes_back_once_the_server_wants_less() -> None:
     machine = Machine()
     pacer = machine.pacer()
-    machine.window(pacer, posts=100, server_waited=0.5)
+    machine.window(pacer, posts=100, ran=0.5, waited=0.5)
     assert pacer.rate is not None
     windows = 0
     while pacer.rate is not None:
         # The child has little left to post: the bound no longer holds it back.
-        machine.window(pacer, posts=5, server_waited=0.0)
+        machine.window(pacer, posts=5, ran=0.5, waited=0.04)
         windows += 1
         assert windows < 10
     machine.slept.clear()
@@ -108,28 +121,31 @@ def test_the_rate_comes_back_once_the_server_stops_waiting() -> None:
 def test_a_wait_between_the_thresholds_keeps_the_rate() -> None:
     machine = Machine()
     pacer = machine.pacer()
-    machine.window(pacer, posts=100, server_waited=0.5)
+    machine.window(pacer, posts=100, ran=0.5, waited=0.5)
     allowed = pacer.rate
     for _ in range(5):
-        machine.window(pacer, posts=50, server_waited=(pacing.IDLE + pacing.BUSY) / 2)
+        machine.window(pacer, posts=50, ran=0.9, waited=(pacing.IDLE + pacing.BUSY) / 2)
     assert pacer.rate == allowed
 
 
 def test_without_counters_posting_is_never_slowed() -> None:
     machine = Machine()
-    machine.waited = None
+    machine.times = None
     pacer = machine.pacer()
     for _ in range(10):
-        machine.window(pacer, posts=1000, server_waited=1.0)
+        machine.window(pacer, posts=1000, ran=0.5, waited=0.5)
     assert pacer.rate is None
     assert machine.slept == []
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_run_queue_wait_reads_a_live_thread_and_not_a_gone_one() -> None:
-    waited = RunQueueWait(os.getpid())()
-    assert waited is not None and waited >= 0
-    assert RunQueueWait(2**22 + 7)() is None  # above Linux's largest pid
+def test_scheduler_times_read_a_live_thread_and_not_a_gone_one() -> None:
+    before = SchedulerTimes(os.getpid())()
+    sum(range(2_000_000))  # run a little
+    after = SchedulerTimes(os.getpid())()
+    assert before is not None and after is not None
+    assert after[0] > before[0] and after[1] >= before[1] >= 0
+    assert SchedulerTimes(2**22 + 7)() is None  # above Linux's largest pid
 
 
 class CountingPacer(Pacer):

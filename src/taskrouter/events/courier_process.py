@@ -3,7 +3,7 @@
 Each event callback costs a form, a signature and an HTTP exchange: on a busy server that is
 more CPU than routing the task that caused it. `taskrouter serve` therefore runs the courier
 (`courier.py`) in a child process, at a lower scheduling priority (`nice`, default 10) and
-paced by how long the server waits for a CPU (`pacing.py`), so routing comes first when the
+paced by the server's need for a CPU (`pacing.py`), so routing comes first when the
 cores are busy and callbacks use what is left; on a machine with cores to spare it simply
 runs beside the server.
 
@@ -39,7 +39,7 @@ from taskrouter.events import outbox
 from taskrouter.events.archive import EventArchive
 from taskrouter.events.courier import CURSORS, FLOOR, EventCourier
 from taskrouter.events.outbox import Delivery
-from taskrouter.events.pacing import Pacer, RunQueueWait
+from taskrouter.events.pacing import Pacer, SchedulerTimes
 from taskrouter.events.sender import Sender, callback_sender
 from taskrouter.events.settings import EventSettings
 from taskrouter.store import Store, open_store
@@ -187,7 +187,7 @@ async def _child(database_url: str, fd: int) -> None:
     tokens = _Tokens(store)
     await tokens.refresh()
     # The server started this child: its main thread is the one routing runs on.
-    pacer = Pacer(RunQueueWait(os.getppid()))
+    pacer = Pacer(SchedulerTimes(os.getppid()))
     courier = EventCourier(store, archive, SystemClock(), settings, pacer)
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
     await courier.start("", lambda: callback_sender(settings, tokens))

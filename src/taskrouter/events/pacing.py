@@ -1,18 +1,23 @@
 """How fast the courier's child may post: freely while the server has the CPU it asks for,
-slower while the server waits for one.
+slower while the server wants a whole core and waits for it.
 
 `nice` alone did not put routing first. On the reference 2-core machine, during a burst of
 task creations with a callback for every event, the child still took ~55–60% of a core and
 the server's event loop spent 16–23% of its time runnable but waiting for a CPU: the kernel
 spreads runnable processes over both cores, and each PostgreSQL backend sits in a scheduling
 group of its own that the child's niceness does not reach. So the child measures the cost it
-imposes. Linux counts, per thread, the time it spent waiting on a run queue
-(`/proc/PID/schedstat`); the pacer reads the server's main thread's every `WINDOW_S` and
-adjusts the posts per second it allows: halved while the server waited more than `BUSY` of
-the window, raised by a quarter while it waited less than `IDLE`, and free again once the
-allowed rate is above what the child posts anyway. A floor keeps callbacks flowing whatever
-else keeps the machine busy. Where the counters cannot be read (not Linux, the server gone)
-posting is never slowed.
+imposes. Linux counts, per thread, the time it ran and the time it waited on a run queue
+(`/proc/PID/schedstat`); the pacer reads the server's main thread's every `WINDOW_S`. When
+the server asked for nearly a whole core (ran and waited `SATURATED` of the window or more)
+and waited more than `BUSY` of it, the posts allowed per second are halved; once it asks for
+less, or waits less than `IDLE`, they are raised by a quarter, and the limit goes once it no
+longer holds the child back. A floor keeps callbacks flowing whatever else keeps the machine
+busy. Where the counters cannot be read (not Linux, the server gone) posting is never slowed.
+
+Why not pace on the wait alone: at 1,000 tasks/s on 2 cores the server ran ~62% of the time
+and waited 4–8% even with callbacks slowed; pacing on the wait held the child at its floor,
+~200 posts/s against ~5,000 events/s written, so callbacks fell further behind for as long as
+the load lasted. A server with CPU to spare shares it with its callbacks.
 """
 
 from __future__ import annotations
@@ -23,23 +28,27 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 WINDOW_S = 0.1
-# Shares of a window the server's main thread spent runnable but not running.
+# Shares of a window the server's main thread spent running or waiting to run.
+SATURATED = 0.9
+# Shares of a window it spent runnable but not running.
 BUSY = 0.05
 IDLE = 0.02
 FLOOR_PER_S = 200.0
 
+Times = tuple[float, float]  # seconds a thread ran, and waited to run, since it started
 
-class RunQueueWait:
-    """Seconds a thread has spent waiting on a run queue, read from `/proc/PID/schedstat`
-    (cpu time ns, run-queue wait ns, time slices); None when it cannot be read."""
+
+class SchedulerTimes:
+    """A thread's `Times`, read from `/proc/PID/schedstat` (run ns, run-queue wait ns, time
+    slices); None when they cannot be read."""
 
     def __init__(self, pid: int) -> None:
         self._path = Path(f"/proc/{pid}/schedstat")
 
-    def __call__(self) -> float | None:
+    def __call__(self) -> Times | None:
         try:
             fields = self._path.read_text().split()
-            return int(fields[1]) / 1e9
+            return int(fields[0]) / 1e9, int(fields[1]) / 1e9
         except (OSError, IndexError, ValueError):
             return None
 
@@ -49,17 +58,17 @@ class Pacer:
 
     def __init__(
         self,
-        waited: Callable[[], float | None],
+        server_times: Callable[[], Times | None],
         *,
         now: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._waited = waited
+        self._server_times = server_times
         self._now = now
         self._sleep = sleep
         self.rate: float | None = None  # posts per second allowed; None: no limit
         self._window_start = now()
-        self._waited_before = waited()
+        self._times_before = server_times()
         self._posts = 0
         self._next_post = 0.0
 
@@ -78,16 +87,18 @@ class Pacer:
 
     def _adjust(self, now: float) -> None:
         elapsed = now - self._window_start
-        waited = self._waited()
+        times = self._server_times()
         posted = self._posts / elapsed
-        if waited is not None and self._waited_before is not None:
-            share = (waited - self._waited_before) / elapsed
-            if share > BUSY:
+        before = self._times_before
+        if times is not None and before is not None:
+            waited = (times[1] - before[1]) / elapsed
+            wanted = (times[0] - before[0]) / elapsed + waited
+            if wanted >= SATURATED and waited > BUSY:
                 self.rate = max(FLOOR_PER_S, (self.rate or posted) / 2)
-            elif share < IDLE and self.rate is not None:
+            elif (wanted < SATURATED or waited < IDLE) and self.rate is not None:
                 raised = self.rate * 1.25
                 # Unbounded again once the bound no longer holds the child back.
                 self.rate = None if raised > 2 * max(posted, FLOOR_PER_S) else raised
-        self._waited_before = waited
+        self._times_before = times
         self._window_start = now
         self._posts = 0
