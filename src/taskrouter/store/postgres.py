@@ -22,14 +22,12 @@ import asyncpg
 from taskrouter.store.base import Change
 from taskrouter.store.errors import StoreClosed, StoreError, StoreUnavailable
 from taskrouter.store.migrations import upgrade_async
+from taskrouter.store.plans import Op, TablePlan, plan
 from taskrouter.store.rows import (
-    Op,
     Select,
     StoreStats,
-    TablePlan,
     decode,
     order_term,
-    plan,
     prepare,
     select,
     table_spec,

@@ -1,8 +1,10 @@
-"""The embedded store: one SQLite file in WAL mode, written by one thread with group commit.
+"""The embedded store: one SQLite file in WAL mode, written by one process with group commit.
 
-Callers hand their validated changes to the writer thread and await a future. The thread takes
-everything queued, applies it in one transaction and resolves every waiter: one fsync
-(synchronous=FULL) covers all of them, which is what makes FULL as fast as NORMAL here.
+Callers hand their validated changes to the store and await a future. The event loop passes
+them to the writer process (`sqlite_writer`), which applies everything that has arrived in one
+transaction and answers: one fsync (synchronous=FULL) covers every waiter, which is what makes
+FULL as fast as NORMAL here. Both ends of that exchange live on the event loop, so no thread
+of this process ever waits for the GIL to hand a commit on.
 Reads use their own connections on a small thread pool, so they never wait behind a commit.
 """
 
@@ -10,84 +12,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-import queue
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from taskrouter.store.base import Change
 from taskrouter.store.errors import StoreClosed, StoreError
 from taskrouter.store.migrations import sqlite_path, upgrade_async
+from taskrouter.store.plans import Op
 from taskrouter.store.rows import (
-    Op,
     Select,
     StoreStats,
     decode,
     order_term,
-    plan,
     prepare,
     select,
     table_spec,
 )
 from taskrouter.store.schema import TABLES
+from taskrouter.store.sqlite_writer import Frames, Outcome, Statements, connect, frame
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Bounds a transaction's size, so one huge burst cannot hold the write lock for long.
-MAX_BATCH = 2048
 READ_THREADS = 2
-BUSY_TIMEOUT_MS = 10_000
-# How often the writer looks again for the write lock another connection holds (the event
-# courier's cursors, a CLI command). SQLite's own busy handler sleeps ever longer, up to 100 ms
-# a time, so a lock held for 2 ms could stall every commit waiting on the writer for ~80 ms.
-LOCK_POLL_S = 0.0005
+
+Waiter = tuple[list[Op], "asyncio.Future[None]"]
 
 
-class _Pending:
-    """One commit() call waiting on the writer thread."""
-
-    __slots__ = ("future", "loop", "ops")
-
-    def __init__(self, ops: list[Op], loop: asyncio.AbstractEventLoop) -> None:
-        self.ops = ops
-        self.loop = loop
-        self.future: asyncio.Future[None] = loop.create_future()
-
-
-def _resolve(outcomes: list[tuple[_Pending, BaseException | None]]) -> None:
-    """Settle waiters from the writer thread: one wake-up per event loop, not one per waiter."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], Any]]] = {}
-    for pending, error in outcomes:
-        by_loop.setdefault(pending.loop, []).append((pending.future, error))
-    for loop, settled in by_loop.items():
-        # RuntimeError: that loop has closed, so nobody is waiting any more.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle, settled)
-
-
-def _settle(settled: list[tuple[asyncio.Future[None], BaseException | None]]) -> None:
-    for future, error in settled:
-        if future.done():  # the caller was cancelled; the commit happened (or not) regardless
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
-
-
-_STOP = object()
-
-
-def _statements() -> dict[str, tuple[str, str]]:
+def _statements() -> Statements:
     """Per table: the upsert and the delete, built only from schema identifiers."""
-    out: dict[str, tuple[str, str]] = {}
+    out: Statements = {}
     for name, spec in TABLES.items():
         cols = ", ".join(spec.all_names)
         marks = ", ".join("?" for _ in spec.all_names)
@@ -103,33 +66,112 @@ def _statements() -> dict[str, tuple[str, str]]:
 _SQL = _statements()
 
 
-def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """Take the write lock, looking again every `LOCK_POLL_S` while another connection holds
-    it (the writer's connection has no busy timeout of its own)."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # and its extended codes
-            if not busy or time.monotonic() >= deadline:
-                raise
-        time.sleep(LOCK_POLL_S)
+class _Writer(asyncio.Protocol):
+    """The event loop's end of the socket to one writer process."""
+
+    def __init__(self, stats: StoreStats, proc: subprocess.Popen[bytes]) -> None:
+        self.stats = stats
+        self.proc = proc
+        self.transport: asyncio.Transport | None = None
+        self.in_flight: dict[int, Waiter] = {}
+        loop = asyncio.get_running_loop()
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.ended: asyncio.Future[None] = loop.create_future()
+        self._ids = itertools.count()
+        self._outbox: list[tuple[int, list[Op]]] = []
+        self._frames = Frames()
+
+    @property
+    def alive(self) -> bool:
+        return not self.ended.done()
+
+    def send(self, ops: list[Op], future: asyncio.Future[None]) -> None:
+        """Queue one commit; everything queued in one turn of the loop leaves as one message."""
+        commit_id = next(self._ids)
+        self.in_flight[commit_id] = (ops, future)
+        if not self._outbox:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outbox.append((commit_id, ops))
+
+    def _flush(self) -> None:
+        outbox, self._outbox = self._outbox, []
+        if self.transport is not None and self.alive:
+            self.transport.write(frame(outbox))
+
+    def finish(self) -> None:
+        """Send what is queued and say that nothing more follows; the writer answers it all,
+        then exits."""
+        self._flush()
+        if self.transport is not None and self.alive:
+            self.transport.write_eof()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not subclasses of asyncio's, though they do all it does.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(frame(_SQL))
+
+    def data_received(self, data: bytes) -> None:
+        for message in self._frames.feed(data):
+            if not self.ready.done():
+                if message is None:
+                    self.ready.set_result(None)
+                else:
+                    self.ready.set_exception(StoreError(f"cannot open the database: {message}"))
+                continue
+            shared, outcomes = message
+            if shared:
+                self.stats.transaction(shared)
+            self._settle(outcomes)
+
+    def _settle(self, outcomes: list[Outcome]) -> None:
+        stats = self.stats
+        for commit_id, error in outcomes:
+            ops, future = self.in_flight.pop(commit_id)
+            if error is None:
+                stats.commits += 1
+                stats.changes += len(ops)
+                _settle(future, None)
+            else:
+                stats.failed_commits += 1
+                _settle(future, StoreError(f"commit failed: {error}"))
+
+    def eof_received(self) -> bool:
+        return False  # close our end too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.in_flight:
+            log.error("the SQLite writer ended with %d commits unanswered", len(self.in_flight))
+            gone = StoreError("commit failed: the SQLite writer process ended")
+            for _, future in self.in_flight.values():
+                _settle(future, gone)
+            self.in_flight.clear()
+        if not self.ready.done():
+            self.ready.set_exception(StoreError("the SQLite writer process ended at its start"))
+        if not self.ended.done():
+            self.ended.set_result(None)
 
 
-def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves; reads run each in autocommit so
-    # every read sees everything committed before it started.
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if readonly:
-        conn.execute("PRAGMA query_only = 1")
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    loop = future.get_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if loop is running:
+        _set(future, error)
     else:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA busy_timeout = 0")  # `_begin_immediate` waits instead
-    return conn
+        # RuntimeError: that loop has closed, so nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_set, future, error)
+
+
+def _set(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # the caller was cancelled; the commit happened (or not) regardless
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 class SQLiteStore:
@@ -137,8 +179,9 @@ class SQLiteStore:
         self.url = url
         self.path = sqlite_path(url)
         self.stats = StoreStats()
-        self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writer: _Writer | None = None
+        self._starting: asyncio.Lock | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._read_conns: list[sqlite3.Connection] = []
@@ -151,11 +194,9 @@ class SQLiteStore:
         if self._open:
             return
         await upgrade_async(self.url)
-        conn = await asyncio.to_thread(_connect, self.path, readonly=False)
-        self._writer = threading.Thread(
-            target=self._write_loop, args=(conn,), name="taskrouter-sqlite-writer", daemon=True
-        )
-        self._writer.start()
+        self._loop = asyncio.get_running_loop()
+        self._starting = asyncio.Lock()
+        self._writer = await self._start_writer()
         self._readers = ThreadPoolExecutor(
             READ_THREADS, thread_name_prefix="taskrouter-sqlite-read"
         )
@@ -164,11 +205,12 @@ class SQLiteStore:
     async def close(self) -> None:
         if not self._open:
             return
-        self._open = False  # refuse new commits; those already queued still run
-        self._queue.put(_STOP)
-        if self._writer is not None:
-            await asyncio.to_thread(self._writer.join)
-            self._writer = None
+        self._open = False  # refuse new commits; those already sent still run
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.finish()
+            await writer.ended
+            await asyncio.to_thread(writer.proc.wait)
         if self._readers is not None:
             self._readers.shutdown(wait=True)
             self._readers = None
@@ -178,6 +220,33 @@ class SQLiteStore:
             self._read_conns.clear()
         self._local = threading.local()
 
+    async def _start_writer(self) -> _Writer:
+        """Start a writer process, from the event loop's thread: the writer dies with the
+        thread that started it (see `sqlite_writer`), and this one lives as long as the store."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        command = [sys.executable, "-m", "taskrouter.store.sqlite_writer"]
+        command += [str(self.path), str(theirs.fileno())]
+        try:
+            # A session of its own: Ctrl-C in a terminal reaches the server, which finishes its
+            # commits and then closes the socket, rather than the writer in mid-transaction.
+            proc = subprocess.Popen(
+                command,
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+        loop = asyncio.get_running_loop()
+        _, writer = await loop.create_unix_connection(lambda: _Writer(self.stats, proc), sock=ours)
+        try:
+            await writer.ready
+        except BaseException:
+            writer.finish()
+            await asyncio.to_thread(proc.wait)
+            raise
+        return writer
+
     # -- writes --------------------------------------------------------------------------------
 
     async def commit(self, changes: Sequence[Change]) -> None:
@@ -186,96 +255,41 @@ class SQLiteStore:
             raise StoreClosed(f"store {self.url} is not open")
         if not ops:
             return
-        pending = _Pending(ops, asyncio.get_running_loop())
-        self._queue.put(pending)
-        await pending.future
+        future = asyncio.get_running_loop().create_future()
+        if asyncio.get_running_loop() is self._loop:
+            await self._send(ops, future)
+        else:
+            assert self._loop is not None
+            asyncio.run_coroutine_threadsafe(self._send(ops, future), self._loop)
+        await future
 
-    def _write_loop(self, conn: sqlite3.Connection) -> None:
-        try:
-            stopping = False
-            while not stopping:
-                first = self._queue.get()
-                if first is _STOP:
-                    break
-                assert isinstance(first, _Pending)
-                batch = [first]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        stopping = True
-                        break
-                    assert isinstance(item, _Pending)
-                    batch.append(item)
-                try:
-                    self._apply(conn, batch)
-                except Exception as exc:  # a bug must not strand the waiters or kill the thread
-                    log.exception("writer failed")
-                    _resolve([(p, self._failed(p, exc)) for p in batch])
-        finally:
-            conn.close()
-
-    def _apply(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
-        try:
-            self._transaction(conn, [p.ops for p in batch])
-        except Exception as exc:
-            if len(batch) == 1:
-                _resolve([(batch[0], self._failed(batch[0], exc))])
+    async def _send(self, ops: list[Op], future: asyncio.Future[None]) -> None:
+        writer = self._writer
+        if writer is None or not writer.alive:
+            writer = await self._restart_writer()
+            if writer is None:
+                _settle(future, StoreClosed(f"store {self.url} is not open"))
                 return
-            # Someone's change broke the shared transaction: redo each commit on its own so
-            # only the guilty caller fails.
-            log.warning("group commit of %d failed (%s); retrying one by one", len(batch), exc)
-            outcomes: list[tuple[_Pending, BaseException | None]] = []
-            for pending in batch:
-                try:
-                    self._transaction(conn, [pending.ops])
-                except Exception as one:
-                    outcomes.append((pending, self._failed(pending, one)))
-                else:
-                    self._succeeded(pending)
-                    outcomes.append((pending, None))
-            _resolve(outcomes)
-            return
-        for pending in batch:
-            self._succeeded(pending)
-        _resolve([(pending, None) for pending in batch])
+        writer.send(ops, future)
 
-    def _transaction(self, conn: sqlite3.Connection, batches: list[list[Op]]) -> None:
-        _begin_immediate(conn)
-        try:
-            for p in plan(batches):
-                upsert, delete = _SQL[p.table]
-                if p.upserts:
-                    conn.executemany(upsert, p.upserts)
-                if p.deletes:
-                    conn.executemany(delete, [(sid,) for sid in p.deletes])
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                # The first error is the one worth reporting; a failed rollback adds nothing.
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            raise
-        self.stats.transaction(len(batches))
-
-    def _succeeded(self, pending: _Pending) -> None:
-        self.stats.commits += 1
-        self.stats.changes += len(pending.ops)
-
-    def _failed(self, pending: _Pending, exc: Exception) -> StoreError:
-        self.stats.failed_commits += 1
-        error = StoreError(f"commit failed: {exc}")
-        error.__cause__ = exc
-        return error
+    async def _restart_writer(self) -> _Writer | None:
+        """A writer that died (killed, out of memory) is replaced at the next commit; the
+        commits it held have failed, and the service reloads its state after such a failure."""
+        assert self._starting is not None
+        async with self._starting:
+            if self._open and (self._writer is None or not self._writer.alive):
+                if self._writer is not None:
+                    await asyncio.to_thread(self._writer.proc.wait)
+                log.warning("starting a new SQLite writer process")
+                self._writer = await self._start_writer()
+            return self._writer if self._open else None
 
     # -- reads ---------------------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path, readonly=True)
+            conn = connect(self.path, readonly=True)
             self._local.conn = conn
             with self._read_lock:
                 self._read_conns.append(conn)
