@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -164,6 +165,8 @@ class PostgresStore:
         self._conn: Any = None  # asyncpg.Connection; asyncpg ships no type stubs
         self._pool: Any = None
         self._writer: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._open = False
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -186,6 +189,8 @@ class PostgresStore:
             self._conn = None
             raise
         self._queue = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._writer = asyncio.create_task(self._write_loop(), name="taskrouter-pg-writer")
         self._open = True
 
@@ -225,7 +230,12 @@ class PostgresStore:
             raise StoreClosed(f"store {self.url} is not open")
         if not ops:
             return
-        pending = _Pending(ops, asyncio.get_running_loop().create_future())
+        loop = self._loop
+        # asyncio.get_running_loop() makes a getpid() system call each time; only one loop
+        # runs on a thread at a time, so the loop the store opened on is the running one here.
+        if loop is None or self._loop_thread != threading.get_ident() or not loop.is_running():
+            loop = asyncio.get_running_loop()
+        pending = _Pending(ops, loop.create_future())
         self._queue.put_nowait(pending)
         await pending.future
 
