@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import signal
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -21,12 +22,23 @@ GC_THRESHOLDS = (10_000, 10, 10)
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, minus re-raising SIGTERM after a clean shutdown.
+    """uvicorn's server, plus freezing what the start loaded, minus re-raising SIGTERM after a
+    clean shutdown.
 
     uvicorn sends itself the signal it caught once it has shut down, so the process would die
     "killed by SIGTERM" even though every request and commit finished; a service that stopped
     cleanly exits 0.
     """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # What the start loaded (the state of every workspace) and what was imported live as
+        # long as the process: out of the collector's sight, a full collection walks only what
+        # changed since. Right after a start with no workspace, a full collection took 17-20 ms
+        # (86,000 objects, nearly all of them functions, types and other module contents), a
+        # stall for every request in flight; after the freeze it takes under 0.1 ms.
+        gc.collect()
+        gc.freeze()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
