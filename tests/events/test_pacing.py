@@ -90,6 +90,15 @@ def test_posting_is_not_slowed_unless_the_server_wants_a_core_and_waits(
     assert machine.slept == []
 
 
+def test_a_server_that_waits_on_its_writer_and_the_cpu_still_counts_as_saturated() -> None:
+    """Creating tasks flat out on SQLite with callbacks on, the main thread ran ~72% and waited
+    ~8%: the rest of its time it waited for the writer process, which wanted the same cores."""
+    machine = Machine()
+    pacer = machine.pacer()
+    machine.window(pacer, posts=1000, ran=0.72, waited=0.08)
+    assert pacer.rate == pytest.approx(5000, rel=0.01)
+
+
 def test_a_saturated_waiting_server_halves_the_rate_down_to_the_floor() -> None:
     machine = Machine()
     pacer = machine.pacer()
