@@ -130,10 +130,10 @@ class _Writer(asyncio.Protocol):
             if error is None:
                 stats.commits += 1
                 stats.changes += len(ops)
-                _settle(future, None, self.loop)
+                _settle_future(future, None, self.loop)
             else:
                 stats.failed_commits += 1
-                _settle(future, StoreError(f"commit failed: {error}"), self.loop)
+                _settle_future(future, StoreError(f"commit failed: {error}"), self.loop)
 
     def eof_received(self) -> bool:
         return False  # close our end too
@@ -143,7 +143,7 @@ class _Writer(asyncio.Protocol):
             log.error("the SQLite writer ended with %d commits unanswered", len(self.in_flight))
             gone = StoreError("commit failed: the SQLite writer process ended")
             for _, future in self.in_flight.values():
-                _settle(future, gone, self.loop)
+                _settle_future(future, gone, self.loop)
             self.in_flight.clear()
         if not self.ready.done():
             self.ready.set_exception(StoreError("the SQLite writer process ended at its start"))
@@ -151,7 +151,7 @@ class _Writer(asyncio.Protocol):
             self.ended.set_result(None)
 
 
-def _settle(
+def _settle_future(
     future: asyncio.Future[None], error: BaseException | None, running: asyncio.AbstractEventLoop
 ) -> None:
     """Settle `future` from `running`'s thread, which may not be the loop it belongs to."""
@@ -262,11 +262,7 @@ class SQLiteStore:
         # here; only one loop runs on a thread at a time, so this is the same question.
         if self._loop_thread == threading.get_ident() and loop.is_running():
             future = loop.create_future()
-            writer = self._writer
-            if writer is not None and writer.alive:
-                writer.send(ops, future)
-            else:
-                await self._send(ops, future)
+            await self._send(ops, future)
         else:
             future = asyncio.get_running_loop().create_future()
             asyncio.run_coroutine_threadsafe(self._send(ops, future), loop)
@@ -278,7 +274,7 @@ class SQLiteStore:
             writer = await self._restart_writer()
             if writer is None:
                 assert self._loop is not None
-                _settle(future, StoreClosed(f"store {self.url} is not open"), self._loop)
+                _settle_future(future, StoreClosed(f"store {self.url} is not open"), self._loop)
                 return
         writer.send(ops, future)
 
