@@ -43,9 +43,12 @@ BUSY_TIMEOUT_MS = 10_000
 # a time, so a lock held for 2 ms could stall every commit waiting on the writer for ~80 ms.
 LOCK_POLL_S = 0.0005
 READ_SIZE = 1 << 20
-# SQLite's own threshold for a checkpoint: 1,000 pages of the default 4 KiB.
+# SQLite's own threshold for a checkpoint: 1,000 pages of the default 4 KiB. The log file keeps
+# its size when it starts over, so once it has grown this far every commit wakes the thread;
+# each checkpoint then copies only the pages written since the one before.
 CHECKPOINT_BYTES = 1000 * 4096
-CHECKPOINT_LIMIT_BYTES = 4 * CHECKPOINT_BYTES
+# Pages in the log past which the writer checkpoints itself (see `Checkpoints.committed`).
+CHECKPOINT_LIMIT_FRAMES = 4 * 1000
 
 Outcome = tuple[int, str | None]  # (commit id, why it failed, or None)
 Statements = dict[str, tuple[str, str]]  # table -> (upsert, delete)
@@ -164,22 +167,27 @@ class Checkpoints:
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._wanted = threading.Event()
         self._stopping = False
+        # Frames in the log when a checkpoint last looked (page writes since it started over).
+        self._frames = 0
         self._thread = threading.Thread(target=self._run, name="checkpoints", daemon=True)
         self._thread.start()
 
     def committed(self, conn: sqlite3.Connection) -> None:
         """After each commit on `conn`, the writer's connection."""
-        try:
-            size = self._wal.stat().st_size
-        except OSError:
-            return
-        if size >= CHECKPOINT_LIMIT_BYTES:
+        if self._frames >= CHECKPOINT_LIMIT_FRAMES:
             # Commits that never pause outrun a checkpoint beside them: the log starts over
             # only once a checkpoint has caught up before the next commit begins. So past the
             # limit the writer checkpoints itself, as SQLite would have.
             with contextlib.suppress(sqlite3.Error):
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        elif size >= CHECKPOINT_BYTES:
+                _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                # All copied: the next commit starts the log over.
+                self._frames = 0 if copied == frames else frames
+            return
+        try:
+            size = self._wal.stat().st_size
+        except OSError:
+            return
+        if size >= CHECKPOINT_BYTES:
             self._wanted.set()
 
     def _run(self) -> None:
@@ -189,7 +197,7 @@ class Checkpoints:
             if self._stopping:
                 return
             with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                _, self._frames, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     def stop(self) -> None:
         self._stopping = True
