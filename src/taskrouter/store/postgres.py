@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -22,6 +21,7 @@ import asyncpg
 
 from taskrouter.store.base import Change
 from taskrouter.store.errors import StoreClosed, StoreError, StoreUnavailable
+from taskrouter.store.loops import HomeLoop
 from taskrouter.store.migrations import upgrade_async
 from taskrouter.store.plans import Op, TablePlan, plan
 from taskrouter.store.rows import (
@@ -165,8 +165,7 @@ class PostgresStore:
         self._conn: Any = None  # asyncpg.Connection; asyncpg ships no type stubs
         self._pool: Any = None
         self._writer: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread = 0
+        self._home: HomeLoop | None = None
         self._open = False
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -189,8 +188,7 @@ class PostgresStore:
             self._conn = None
             raise
         self._queue = asyncio.Queue()
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
+        self._home = HomeLoop()
         self._writer = asyncio.create_task(self._write_loop(), name="taskrouter-pg-writer")
         self._open = True
 
@@ -230,11 +228,7 @@ class PostgresStore:
             raise StoreClosed(f"store {self.url} is not open")
         if not ops:
             return
-        loop = self._loop
-        # asyncio.get_running_loop() makes a getpid() system call each time; only one loop
-        # runs on a thread at a time, so the loop the store opened on is the running one here.
-        if loop is None or self._loop_thread != threading.get_ident() or not loop.is_running():
-            loop = asyncio.get_running_loop()
+        loop = self._home.running() if self._home is not None else asyncio.get_running_loop()
         pending = _Pending(ops, loop.create_future())
         self._queue.put_nowait(pending)
         await pending.future

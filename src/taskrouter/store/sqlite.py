@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 
 from taskrouter.store.base import Change
 from taskrouter.store.errors import StoreClosed, StoreError
+from taskrouter.store.loops import HomeLoop
 from taskrouter.store.migrations import sqlite_path, upgrade_async
 from taskrouter.store.plans import Op
 from taskrouter.store.rows import (
@@ -178,8 +179,7 @@ class SQLiteStore:
         self.url = url
         self.path = sqlite_path(url)
         self.stats = StoreStats()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread = 0
+        self._home: HomeLoop | None = None
         self._writer: _Writer | None = None
         self._starting: asyncio.Lock | None = None
         self._readers: ThreadPoolExecutor | None = None
@@ -194,8 +194,7 @@ class SQLiteStore:
         if self._open:
             return
         await upgrade_async(self.url)
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
+        self._home = HomeLoop()
         self._starting = asyncio.Lock()
         self._writer = await self._start_writer()
         self._readers = ThreadPoolExecutor(
@@ -256,16 +255,14 @@ class SQLiteStore:
             raise StoreClosed(f"store {self.url} is not open")
         if not ops:
             return
-        loop = self._loop
-        assert loop is not None
-        # asyncio.get_running_loop() makes a getpid() system call each time, 4% of a request
-        # here; only one loop runs on a thread at a time, so this is the same question.
-        if self._loop_thread == threading.get_ident() and loop.is_running():
-            future = loop.create_future()
+        home = self._home
+        assert home is not None
+        if home.is_running_here():
+            future = home.loop.create_future()
             await self._send(ops, future)
         else:
             future = asyncio.get_running_loop().create_future()
-            asyncio.run_coroutine_threadsafe(self._send(ops, future), loop)
+            asyncio.run_coroutine_threadsafe(self._send(ops, future), home.loop)
         await future
 
     async def _send(self, ops: list[Op], future: asyncio.Future[None]) -> None:
@@ -273,8 +270,9 @@ class SQLiteStore:
         if writer is None or not writer.alive:
             writer = await self._restart_writer()
             if writer is None:
-                assert self._loop is not None
-                _settle_future(future, StoreClosed(f"store {self.url} is not open"), self._loop)
+                assert self._home is not None
+                closed = StoreClosed(f"store {self.url} is not open")
+                _settle_future(future, closed, self._home.loop)
                 return
         writer.send(ops, future)
 

@@ -163,8 +163,7 @@ class Checkpoints:
 
     def __init__(self, path: Path) -> None:
         self._wal = Path(f"{path}-wal")
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._conn = connect(path, readonly=False)
         self._wanted = threading.Event()
         self._stopping = False
         # Frames in the log when a checkpoint last looked (page writes since it started over).
