@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from types import SimpleNamespace
 from typing import Any
@@ -19,13 +20,17 @@ def test_a_flood_of_findings_is_logged_as_a_few_lines_and_a_count(
         Finding(Kind.EXPIRED_DEADLINE, f"reservation WR{i:032x} is still pending after its timeout")
         for i in range(25)
     ] + [Finding(Kind.IDLE_WITH_WORK, "task WT1 is pending while worker WK1 could take it")]
-    monkeypatch.setattr(auditor, "audit_findings", lambda engine, **_: findings)
+    # Found in two slices, as a large workspace would be.
+    slices = [findings[:10], findings[10:]]
+    monkeypatch.setattr(auditor, "audit_slices", lambda engine, **_: iter(slices))
     service: Any = SimpleNamespace(
         runtime=SimpleNamespace(workspaces={"WS1": SimpleNamespace(engine=None)})
     )
     reported: list[tuple[str, int]] = []
     with caplog.at_level(logging.WARNING, logger="taskrouter.audit"):
-        total = auditor.audit_once(service, lambda ws, found: reported.append((ws, len(found))))
+        total = asyncio.run(
+            auditor.audit_once(service, lambda ws, found: reported.append((ws, len(found))))
+        )
     assert total == 26 and reported == [("WS1", 26)]  # metrics still count every finding
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == auditor.LOGGED_PER_WORKSPACE + 1
