@@ -12,11 +12,12 @@ Then the first two again with the workspace's EventCallbackUrl set, every event 
 to a receiver that answers at once, and to one that never answers. Their ratios to the run
 without callbacks are printed too. Each run goes through the three modes in turn, so a drift
 over the session weighs on all of them alike. With the answering receiver, each phase
-waits until callbacks stop arriving before the next begins: the courier falls behind during
-the sustained phase (every event of 32 connections' worth of tasks is posted), and its
-catching up would otherwise weigh on the latency phase and on the next mode, which start
-from a quiet server without callbacks. The latency phase still posts every event of its own
-tasks as they happen.
+starts once callbacks stop arriving, and the next waits for that too: the set-up's own
+callbacks would otherwise be delivered during the measured phase, and the courier falls
+behind during the sustained phase (every event of 32 connections' worth of tasks is posted),
+so its catching up would weigh on the latency phase and on the next mode, which start from a
+quiet server without callbacks. The latency phase still posts every event of its own tasks as
+they happen.
 Beside them, from the same run, the rate of a bare ASGI handler on the same machine, so the
 figures read as a share of the ceiling. The load generator and the receiver share the 2 cores
 with the server.
@@ -144,6 +145,11 @@ async def measure_store(
         # Connections open after the workspace is built: idle ones would be closed by the
         # server's keep-alive timeout while 2,000 set-up requests go through `admin`.
         base, workflow = await setup_workspace(admin, callback_url)
+        if answered and callback_url is not None:
+            # The set-up's own callbacks (a worker created, its channel and activity, for each
+            # of 1,000 workers) are delivered first: otherwise the measured phase would start
+            # with the courier catching up on them, not with the callbacks of its own tasks.
+            await quiet(callback_url)
         conns = await connections(port, CONNECTIONS)
         try:
             return await run(conns, op_of(base, workflow, failures))
