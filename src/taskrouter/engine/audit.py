@@ -28,6 +28,7 @@ from taskrouter.engine.engine import WorkspaceEngine
 R = ReservationStatus
 T = TaskStatus
 K = TypeVar("K")
+V = TypeVar("V")
 
 # Objects checked per slice: a few milliseconds of the event loop on a slow machine.
 SLICE = 500
@@ -91,8 +92,8 @@ def audit_slices(
 
 def _sliced(
     keys: list[K],
-    live: Callable[[K], object | None],
-    check: Callable[[K, object, list[Finding]], None],
+    live: Callable[[K], V | None],
+    check: Callable[[K, V, list[Finding]], None],
     size: int | None,
     before_each: Callable[[], None] | None = None,
 ) -> Iterator[list[Finding]]:
@@ -134,9 +135,8 @@ class _Checks:
     def _late(self) -> int | None:
         return None if self.grace_ms is None else self.engine.clock.now_ms() - self.grace_ms
 
-    def reservation(self, sid: str, item: object, found: list[Finding]) -> None:
-        assert isinstance(item, Reservation)
-        engine, reservation = self.engine, item
+    def reservation(self, sid: str, reservation: Reservation, found: list[Finding]) -> None:
+        engine = self.engine
         task = engine.tasks.get(reservation.task_sid)
         if task is None:
             found.append(
@@ -184,9 +184,8 @@ class _Checks:
                 )
             )
 
-    def task(self, sid: str, item: object, found: list[Finding]) -> None:
-        assert isinstance(item, Task)
-        engine, task = self.engine, item
+    def task(self, sid: str, task: Task, found: list[Finding]) -> None:
+        engine = self.engine
         held = [
             r
             for r in (engine.reservations.get(s) for s in engine.reservations_of_task.get(sid, ()))
@@ -218,9 +217,8 @@ class _Checks:
                 Finding(Kind.EXPIRED_DEADLINE, f"task {sid} is still {status} after its timeout")
             )
 
-    def channel(self, key: tuple[str, str], item: object, found: list[Finding]) -> None:
-        assert isinstance(item, WorkerChannel)
-        engine, channel = self.engine, item
+    def channel(self, key: tuple[str, str], channel: WorkerChannel, found: list[Finding]) -> None:
+        engine = self.engine
         worker_sid, channel_sid = key
         count, uncapped = 0, False
         for rsid in set(engine.reservations_of_worker.get(worker_sid, ())):
@@ -260,10 +258,9 @@ class _Checks:
                 )
             )
 
-    def pending(self, sid: str, item: object, found: list[Finding]) -> None:
+    def pending(self, sid: str, task: Task, found: list[Finding]) -> None:
         """A pending task and a ready worker who could take it must never coexist."""
-        assert isinstance(item, Task)
-        engine, task = self.engine, item
+        engine = self.engine
         if sid not in engine.pending:
             return  # it left the queue since the audit began
         if task.assignment_status != T.PENDING:
