@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from taskrouter.domain.entities import Workspace
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.archive import EventArchive
-from taskrouter.events.courier import EventCourier
+from taskrouter.events.courier import (
+    READ_GAP_MAX_S,
+    READ_GAP_S,
+    SLOW_ANSWER_S,
+    EventCourier,
+)
 from taskrouter.events.log import Batch, Emitted
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.system import EventSystem
@@ -135,5 +141,43 @@ def test_a_spilled_lanes_events_come_without_bodies_and_are_read_back(database_u
                 courier._done(lane, delivery)
             await courier._read_back(lane)
             assert len(lane.items) == 1 and not lane.spilled
+
+    asyncio.run(scenario())
+
+
+def test_reading_slows_down_while_its_events_go_only_to_lanes_that_cannot_post(
+    database_url: str,
+) -> None:
+    """A receiver that fails, or does not answer: its lane spills, every read only counts
+    what it passes over, so reads back off, up to `READ_GAP_MAX_S`; an event another lane can
+    post brings them back to full speed."""
+
+    async def scenario() -> None:
+        async with _courier(database_url, lane_memory=100) as (store, system, courier):
+            dead, alive = _workspace("1", "http://127.0.0.1:9/"), _workspace("3", "http://h/")
+
+            async def read(state: WorkspaceState) -> float:
+                await _commit(store, system, state, 1)
+                courier.committed_below(system.committed_below())
+                await courier._read()
+                return courier.read_gap
+
+            assert await read(dead) == READ_GAP_S, "a fresh lane posts at once"
+            lane = courier._lanes[dead.sid]
+            lane.items[0].attempts = 1  # its receiver failed: the lane waits to retry
+            gaps = [await read(dead) for _ in range(8)]
+            assert gaps[:3] == [READ_GAP_S * 2, READ_GAP_S * 4, READ_GAP_S * 8]
+            assert gaps[-1] == READ_GAP_MAX_S
+            # What it could not post yet stays in the log, to be read back once it can.
+            assert (len(lane.items), lane.spilled, lane.unread) == (1, True, 8)
+            assert await courier.backlog() == 9
+            assert await read(alive) == READ_GAP_S
+            # A post to `alive` is in flight: not held up until it goes unanswered for longer
+            # than SLOW_ANSWER_S.
+            slow = courier._lanes[alive.sid]
+            slow.posting_since = time.monotonic()
+            assert await read(alive) == READ_GAP_S and not slow.spilled
+            slow.posting_since = time.monotonic() - SLOW_ANSWER_S - 0.1
+            assert await read(alive) == READ_GAP_S * 2 and slow.spilled
 
     asyncio.run(scenario())
