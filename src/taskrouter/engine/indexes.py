@@ -273,6 +273,10 @@ class ReadyWorkers:
         entry = self._entries.get(worker_sid)
         return entry is not None and channel_sid in entry[2]
 
+    def ready_on(self, channel_sid: str) -> list[str]:
+        """Every worker ready on the channel, whatever the slot lists hold."""
+        return [sid for sid, entry in self._entries.items() if channel_sid in entry[2]]
+
     def is_listed(self, worker_sid: str, slot: Slot) -> bool:
         """Ready on the slot's channel and a member of its queue."""
         entry = self._entries.get(worker_sid)
