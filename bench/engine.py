@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from serving import report
 from taskrouter.domain.clock import SystemClock
 from taskrouter.domain.lifecycles import ReservationStatus
 from taskrouter.engine.audit import audit_slices
@@ -249,13 +250,7 @@ async def main() -> None:
         ("audit_longest_slice_ms", max(slices), "ms", None, "lower"),
         ("audit_seconds", sum(slices) / 1000, "s", None, "lower"),
     ]
-    for metric, value, unit, target, better in figures:
-        line: dict[str, object] = {"bench": "engine", "metric": metric, "value": round(value, 4)}
-        line["unit"] = unit
-        if target is not None:
-            line["target"] = target
-        line["better"] = better
-        print(json.dumps(line))
+    report("engine", figures)
 
 
 if __name__ == "__main__":
