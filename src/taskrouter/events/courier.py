@@ -15,7 +15,9 @@ written lazily, every `CURSOR_FLUSH_S`: a crash repeats what came after the last
 delivery is at least once, and in order.
 
 A lane holds at most `lane_memory` events; past that it spills, and reads its own events back
-from the log as it drains, so a long outage at a high event rate never fills memory.
+from the log as it drains, so a long outage at a high event rate never fills memory. A lane
+held up by its receiver (a failure waiting to be retried, or no answer for `SLOW_ANSWER_S`)
+spills at once, and while the reader finds only such events it reads less often.
 
 Outbox rows join their lane in SID order and are deleted once delivered: failures an operator
 asked for again, and event callbacks left pending by versions that wrote a row per delivery.
