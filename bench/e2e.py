@@ -16,8 +16,9 @@ starts once callbacks stop arriving, and the next waits for that too: the set-up
 callbacks would otherwise be delivered during the measured phase, and the courier falls
 behind during the sustained phase (every event of 32 connections' worth of tasks is posted),
 so its catching up would weigh on the latency phase and on the next mode, which start from a
-quiet server without callbacks. The latency phase still posts every event of its own tasks as
-they happen.
+quiet server without callbacks. The other modes wait as long as that wait takes at the least
+(1 s) before each phase. The latency phase still posts every event of its own tasks as they
+happen.
 Beside them, from the same run, the rate of a bare ASGI handler on the same machine, so the
 figures read as a share of the ceiling. The load generator and the receiver share the 2 cores
 with the server.
@@ -47,6 +48,7 @@ WORKERS = 1_000
 CONNECTIONS = 32
 Figures = dict[str, list[float]]
 RECEIVERS = {True: "answers at once", False: "never answers"}
+SETTLE_S = 1.0  # `quiet`'s shortest wait
 
 
 async def setup_workspace(conn: Connection, callback_url: str | None) -> tuple[str, str]:
@@ -150,6 +152,10 @@ async def measure_store(
             # of 1,000 workers) are delivered first: otherwise the measured phase would start
             # with the courier catching up on them, not with the callbacks of its own tasks.
             await quiet(callback_url)
+        else:
+            # As long as `quiet` waits at the least, so every mode starts as settled (the
+            # previous phase's workspace deleted, its commits and checkpoints done).
+            await asyncio.sleep(SETTLE_S)
         conns = await connections(port, CONNECTIONS)
         try:
             return await run(conns, op_of(base, workflow, failures))
