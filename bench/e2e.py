@@ -42,13 +42,12 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Connection, closed_loop, open_loop, percentile
-from serving import bare_asgi, connections, database, quiet, receiver, report, server
+from serving import QUIET_S, bare_asgi, connections, database, quiet, receiver, report, server
 
 WORKERS = 1_000
 CONNECTIONS = 32
 Figures = dict[str, list[float]]
 RECEIVERS = {True: "answers at once", False: "never answers"}
-SETTLE_S = 1.0  # `quiet`'s shortest wait
 
 
 async def setup_workspace(conn: Connection, callback_url: str | None) -> tuple[str, str]:
@@ -155,7 +154,7 @@ async def measure_store(
         else:
             # As long as `quiet` waits at the least, so every mode starts as settled (the
             # previous phase's workspace deleted, its commits and checkpoints done).
-            await asyncio.sleep(SETTLE_S)
+            await asyncio.sleep(QUIET_S)
         conns = await connections(port, CONNECTIONS)
         try:
             return await run(conns, op_of(base, workflow, failures))

@@ -22,6 +22,8 @@ from loadgen import Connection
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "AC" + "b" * 32
 TOKEN = "bench-token"
+# How long `quiet` waits without a callback before it calls the courier caught up.
+QUIET_S = 1.0
 POSTGRES_ADMIN = os.environ.get(
     "TASKROUTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -215,7 +217,7 @@ def report(bench: str, figures: list[tuple[str, float, str, float | None, str]])
         print(json.dumps(line))
 
 
-async def quiet(url: str, still_s: float = 1.0, limit_s: float = 300.0) -> int:
+async def quiet(url: str, still_s: float = QUIET_S, limit_s: float = 300.0) -> int:
     """Wait until the receiver at `url` got no callback for `still_s` (the courier has caught
     up), at most `limit_s`; the number it got."""
     host, port = url.removeprefix("http://").split(":")

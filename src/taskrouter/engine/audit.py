@@ -85,7 +85,7 @@ def audit_slices(
         for worker_sid, of_worker in engine.state.worker_channels.items()
         for channel_sid in of_worker
     ]
-    yield from _sliced(channels, checks.worker_channel, checks.channel, size)
+    yield from _sliced(channels, checks.live_channel, checks.channel, size)
     pending = engine.pending.task_sids()
     yield from _sliced(pending, checks.live_task, checks.pending, size, checks.forget_ready)
 
@@ -130,7 +130,7 @@ class _Checks:
     def live_task(self, sid: str) -> Task | None:
         return self.engine.tasks.get(sid)
 
-    def worker_channel(self, key: tuple[str, str]) -> WorkerChannel | None:
+    def live_channel(self, key: tuple[str, str]) -> WorkerChannel | None:
         return self.engine.state.worker_channels.get(key[0], {}).get(key[1])
 
     def _late(self) -> int | None:
