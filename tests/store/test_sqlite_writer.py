@@ -15,7 +15,7 @@ import pytest
 
 from taskrouter.store import Put, StoreError
 from taskrouter.store.sqlite import SQLiteStore
-from taskrouter.store.sqlite_writer import Frames, frame
+from taskrouter.store.sqlite_writer import LOG_SIZE_LIMIT, Frames, frame
 
 COMMITTER = Path(__file__).with_name("committer.py")
 
@@ -144,6 +144,38 @@ def test_the_write_ahead_log_is_copied_back_while_commits_pour_in(tmp_path: Path
             assert len(await store.load("workers")) == 200
             # Checked while the store is open: closing the last connection removes the log.
             assert Path(f"{path}-wal").stat().st_size < 24_000_000
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def test_the_write_ahead_log_shrinks_back_once_copied(tmp_path: Path) -> None:
+    """A log file that kept the size of its largest burst would no longer say how much it
+    holds, and every later commit would ask for a checkpoint of its own. Once copied back, the
+    log starts over cut back to `LOG_SIZE_LIMIT`."""
+    path = tmp_path / "db.sqlite"
+    wal = Path(f"{path}-wal")
+
+    async def main() -> None:
+        store = SQLiteStore(f"sqlite:///{path}")
+        await store.open()
+        try:
+            pad = "x" * 200_000
+            largest = 0
+            for i in range(40):
+                row = {"account_sid": "AC1", "workspace_sid": "WS1", "body": {"pad": pad}}
+                await store.commit([Put("workers", f"WK{i:03}", row)])
+                largest = max(largest, wal.stat().st_size)
+            assert largest > 3 * LOG_SIZE_LIMIT
+            deadline = time.monotonic() + 10
+            i = 0
+            while wal.stat().st_size > LOG_SIZE_LIMIT and time.monotonic() < deadline:
+                await store.commit([worker(f"WKsmall{i}")])
+                i += 1
+                await asyncio.sleep(0.01)
+            assert wal.stat().st_size <= LOG_SIZE_LIMIT
+            assert len(await store.load("workers")) == 40 + i
         finally:
             await store.close()
 

