@@ -41,7 +41,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import Connection, closed_loop, open_loop, percentile
+from loadgen import Connection, closed_loop, open_loop, percentile, run
 from serving import QUIET_S, bare_asgi, connections, database, quiet, receiver, report, server
 
 WORKERS = 1_000
@@ -142,7 +142,7 @@ async def measure_store(
     failures: list[str] = []
     (admin,) = await connections(port, 1)
 
-    async def phase(op_of, run):  # type: ignore[no-untyped-def]
+    async def phase(op_of, load):  # type: ignore[no-untyped-def]
         # Connections open after the workspace is built: idle ones would be closed by the
         # server's keep-alive timeout while 2,000 set-up requests go through `admin`.
         base, workflow = await setup_workspace(admin, callback_url)
@@ -157,7 +157,7 @@ async def measure_store(
             await asyncio.sleep(QUIET_S)
         conns = await connections(port, CONNECTIONS)
         try:
-            return await run(conns, op_of(base, workflow, failures))
+            return await load(conns, op_of(base, workflow, failures))
         finally:
             for conn in conns:
                 await conn.close()
@@ -215,13 +215,11 @@ def measure_modes(
     with contextlib.ExitStack() as stack:
         hooks = {kind: stack.enter_context(receiver(answers)) for kind, answers in kinds.items()}
         for _ in range(args.runs):
-            plain.append(
-                asyncio.run(measure_store(port, args.seconds, None, True, args.rate, "plain"))
-            )
+            plain.append(run(measure_store(port, args.seconds, None, True, args.rate, "plain")))
             for kind, hook in hooks.items():
                 label = f"event callbacks, receiver {RECEIVERS[kinds[kind]]}"
                 runs[kind].append(
-                    asyncio.run(
+                    run(
                         measure_store(
                             port, args.seconds, hook, False, args.rate, label, kinds[kind]
                         )
@@ -262,7 +260,7 @@ def main() -> None:
     parser.add_argument("--no-callbacks", action="store_true")
     args = parser.parse_args()
     results: list[tuple[str, float, str, float | None, str]] = []
-    bare = statistics.median(asyncio.run(measure_bare(args.seconds)) for _ in range(args.runs))
+    bare = statistics.median(run(measure_bare(args.seconds)) for _ in range(args.runs))
     print(f"bare ASGI handler: {bare:,.0f} requests/s")
     for store in args.stores.split(","):
         with database(store) as url:

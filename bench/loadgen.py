@@ -2,7 +2,9 @@
 
 The benches run the server and this client on the same 2 cores, so the client must cost as
 little as possible per request: it writes pre-encoded requests and reads Content-Length
-bodies, nothing more.
+bodies, nothing more, and runs on uvloop (`run`), as the server does. On asyncio's own loop it
+took 23-26% of a core at 1,000 requests/s, against 18-19%, and the server's event loop spent
+16-18% of its time waiting for a CPU, against 8-11%.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
+
+import uvloop
+
+run = uvloop.run
 
 
 @dataclass(slots=True)

@@ -112,7 +112,7 @@ def bare_asgi() -> Iterator[int]:
 
 
 _RECEIVER = """
-import asyncio, sys
+import asyncio, sys, uvloop
 answer = sys.argv[2] == "answer"
 received = 0
 class Receiver(asyncio.Protocol):
@@ -146,7 +146,7 @@ async def main():
     server = await asyncio.get_running_loop().create_server(Receiver, "127.0.0.1",
                                                             int(sys.argv[1]))
     await server.serve_forever()
-asyncio.run(main())
+uvloop.run(main())
 """
 
 
