@@ -23,7 +23,11 @@ Beside them, from the same run, the rate of a bare ASGI handler on the same mach
 figures read as a share of the ceiling. The load generator and the receiver share the 2 cores
 with the server.
 
-Usage: python bench/e2e.py [--seconds 5] [--runs 3] [--stores sqlite,postgres] [--rate 1000]
+Five runs by default: on 2 shared cores one phase's p99 mostly tells whether a stall of a few
+tens of milliseconds fell into it (the same code gave 9-48 ms in phases minutes apart), so the
+median of three moved with one unlucky phase.
+
+Usage: python bench/e2e.py [--seconds 5] [--runs 5] [--stores sqlite,postgres] [--rate 1000]
                           [--no-callbacks]
 """
 
@@ -254,7 +258,7 @@ def measure_modes(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--rate", type=int, default=1000, help="tasks/s offered for latency")
     parser.add_argument("--no-callbacks", action="store_true")
