@@ -24,6 +24,12 @@ def worker(sid: str) -> Put:
     return Put("workers", sid, {"account_sid": "AC1", "workspace_sid": "WS1", "body": {"sid": sid}})
 
 
+def large_worker(sid: str) -> Put:
+    """A worker row of ~200 KB: a few of them grow the write-ahead log by megabytes."""
+    body = {"pad": "x" * 200_000}
+    return Put("workers", sid, {"account_sid": "AC1", "workspace_sid": "WS1", "body": body})
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
@@ -137,10 +143,8 @@ def test_the_write_ahead_log_is_copied_back_while_commits_pour_in(tmp_path: Path
         store = SQLiteStore(f"sqlite:///{path}")
         await store.open()
         try:
-            pad = "x" * 200_000
             for i in range(200):
-                row = {"account_sid": "AC1", "workspace_sid": "WS1", "body": {"pad": pad}}
-                await store.commit([Put("workers", f"WK{i:03}", row)])
+                await store.commit([large_worker(f"WK{i:03}")])
             assert len(await store.load("workers")) == 200
             # Checked while the store is open: closing the last connection removes the log.
             assert Path(f"{path}-wal").stat().st_size < 24_000_000
@@ -161,11 +165,9 @@ def test_the_write_ahead_log_shrinks_back_once_copied(tmp_path: Path) -> None:
         store = SQLiteStore(f"sqlite:///{path}")
         await store.open()
         try:
-            pad = "x" * 200_000
             largest = 0
             for i in range(40):
-                row = {"account_sid": "AC1", "workspace_sid": "WS1", "body": {"pad": pad}}
-                await store.commit([Put("workers", f"WK{i:03}", row)])
+                await store.commit([large_worker(f"WK{i:03}")])
                 largest = max(largest, wal.stat().st_size)
             assert largest > 3 * LOG_SIZE_LIMIT
             deadline = time.monotonic() + 10
