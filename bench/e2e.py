@@ -54,7 +54,9 @@ Figures = dict[str, list[float]]
 RECEIVERS = {True: "answers at once", False: "never answers"}
 
 
-async def setup_workspace(conn: Connection, callback_url: str | None) -> tuple[str, str]:
+async def setup_workspace(
+    conn: Connection, callback_url: str | None, workers: int = WORKERS
+) -> tuple[str, str]:
     fields = {"FriendlyName": f"bench-{uuid.uuid4().hex[:8]}"}
     if callback_url is not None:
         fields["EventCallbackUrl"] = callback_url
@@ -75,7 +77,7 @@ async def setup_workspace(conn: Connection, callback_url: str | None) -> tuple[s
             )
         ).body
     )
-    for i in range(WORKERS):
+    for i in range(workers):
         worker = orjson.loads(
             (
                 await conn.request(

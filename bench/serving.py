@@ -48,7 +48,7 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], what: str) -> None
     raise RuntimeError(f"{what} did not start")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -69,7 +69,7 @@ def start_server(database: str) -> tuple[subprocess.Popen[bytes], int]:
     try:
         _wait_listening(port, proc, "taskrouter")
     except BaseException:
-        _stop(proc)
+        stop(proc)
         raise
     return proc, port
 
@@ -81,7 +81,7 @@ def server(database: str) -> Iterator[int]:
     try:
         yield port
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 _BARE = """
@@ -108,7 +108,7 @@ def bare_asgi() -> Iterator[int]:
         _wait_listening(port, proc, "bare ASGI server")
         yield port
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 _RECEIVER = """
@@ -161,7 +161,7 @@ def receiver(answers: bool) -> Iterator[str]:
         _wait_listening(port, proc, "receiver")
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def _admin(sql: str) -> None:
