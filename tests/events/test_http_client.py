@@ -138,3 +138,44 @@ def test_unreachable_and_garbled_receivers_raise() -> None:
         server.close()
 
     run(go())
+
+
+def test_an_answer_that_arrives_a_byte_at_a_time_is_read_whole() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-Why: slow\r\n\r\nhello world"
+
+    async def script(_r: asyncio.StreamReader, w: asyncio.StreamWriter, n: int) -> bool:
+        for i in range(len(answer)):
+            w.write(answer[i : i + 1])
+            await w.drain()
+            await asyncio.sleep(0)
+        return True
+
+    async def go() -> None:
+        server, port, _, connections = await _serve(script)
+        client = HttpClient()
+        for _ in range(2):
+            reply = await client.post(f"http://127.0.0.1:{port}/", b"x")
+            assert (reply.status_code, reply.content) == (200, b"hello world")
+            assert reply.headers["x-why"] == "slow"
+        assert len(connections) == 1
+        await client.aclose()
+        server.close()
+
+    run(go())
+
+
+def test_a_receiver_that_hangs_up_mid_answer_fails_the_post() -> None:
+    async def script(_r: asyncio.StreamReader, w: asyncio.StreamWriter, n: int) -> bool:
+        w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nnot a hundred bytes")
+        await w.drain()
+        return False
+
+    async def go() -> None:
+        server, port, _, _ = await _serve(script)
+        client = HttpClient()
+        with pytest.raises(HttpError, match="mid-answer"):
+            await client.post(f"http://127.0.0.1:{port}/", b"x")
+        await client.aclose()
+        server.close()
+
+    run(go())
