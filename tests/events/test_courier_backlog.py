@@ -15,12 +15,14 @@ from taskrouter.domain.entities import Workspace
 from taskrouter.engine.state import WorkspaceState
 from taskrouter.events.archive import EventArchive
 from taskrouter.events.courier import (
+    PACED_HOLD_S,
     READ_GAP_MAX_S,
     READ_GAP_S,
     SLOW_ANSWER_S,
     EventCourier,
 )
 from taskrouter.events.log import Batch, Emitted
+from taskrouter.events.pacing import Pacer
 from taskrouter.events.settings import EventSettings
 from taskrouter.events.system import EventSystem
 from taskrouter.store import Store, open_store
@@ -179,5 +181,40 @@ def test_reading_slows_down_while_its_events_go_only_to_lanes_that_cannot_post(
             assert await read(alive) == READ_GAP_S and not slow.spilled
             slow.posting_since = time.monotonic() - SLOW_ANSWER_S - 0.1
             assert await read(alive) == READ_GAP_S * 2 and slow.spilled
+
+    asyncio.run(scenario())
+
+
+def test_while_the_pacer_holds_posts_back_a_lane_holds_only_what_it_may_post_soon(
+    database_url: str,
+) -> None:
+    """Reading an event with its body costs the courier CPU that routing wants while the pacer
+    holds posts back: a lane then keeps what the allowed rate lets out in PACED_HOLD_S and
+    leaves the rest in the log, to be read back as it drains. None is lost, in order."""
+
+    async def scenario() -> None:
+        async with _courier(database_url, lane_memory=100) as (store, system, courier):
+            pacer = Pacer(lambda: None)
+            courier._pacer = pacer
+            pacer.rate = 4 / PACED_HOLD_S  # four events' worth
+            loud = _workspace("1", "http://127.0.0.1:9/")
+            await _commit(store, system, loud, 10)
+            courier.committed_below(system.committed_below())
+            await courier._read()
+            lane = courier._lanes[loud.sid]
+            assert (len(lane.items), lane.spilled, lane.unread) == (4, True, 6)
+            assert await courier.backlog() == 10
+
+            delivered = []
+            while lane.items or lane.spilled:
+                if not lane.items:
+                    await courier._read_back(lane)
+                    assert len(lane.items) <= 4
+                    pacer.rate = None  # the server has CPU to spare again: all the rest
+                head = lane.items[0]
+                delivered.append(head.sid)
+                courier._done(lane, head)
+            assert len(delivered) == 10 and delivered == sorted(delivered)
+            assert await courier.backlog() == 0
 
     asyncio.run(scenario())

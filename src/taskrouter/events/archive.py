@@ -80,7 +80,12 @@ class _Sql:
 
 
 class EventArchive:
-    def __init__(self, store: Store) -> None:
+    """`inline_reads`: SQLite reads run on the calling thread, blocking its event loop. Only
+    for a loop that does nothing else (the courier's process): handing a read to a thread
+    cost ~190 us of CPU against ~11 us for the query of an empty range."""
+
+    def __init__(self, store: Store, *, inline_reads: bool = False) -> None:
+        self._inline_reads = inline_reads
         self._url = store.url
         self._store = store
         self._postgres = store.url.startswith(("postgresql:", "postgres:"))
@@ -97,11 +102,13 @@ class EventArchive:
             except Exception:
                 pool.terminate()
         executor, self._executor = self._executor, None
+        conn, self._conn = self._conn, None
         if executor is not None:
-            conn, self._conn = self._conn, None
             if conn is not None:
                 await asyncio.get_running_loop().run_in_executor(executor, conn.close)
             executor.shutdown(wait=True)
+        elif conn is not None:
+            conn.close()
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -192,9 +199,14 @@ class EventArchive:
     ) -> list[OwedEvent]:
         """One workspace's events owed a callback with `after_sid < sid < below_sid`."""
         sql = _Sql(self._postgres)
+        # SQLite would pick the index on (workspace_sid, event_date_ms) and sort every event
+        # the workspace ever had, each time a lane reads back (30% of the courier's time at
+        # 1,000 tasks/s on a log of a few minutes): walking the key between the two bounds
+        # reads only what is owed since. A unary `+` keeps SQLite off that index.
+        workspace = "+workspace_sid" if not self._postgres else "workspace_sid"
         text = (
             f"{_OWED} WHERE sid > {sql.bind(after_sid)} AND sid < {sql.bind(below_sid)}"
-            f" AND workspace_sid = {sql.bind(workspace_sid)} AND callback_url IS NOT NULL"
+            f" AND {workspace} = {sql.bind(workspace_sid)} AND callback_url IS NOT NULL"
             f" ORDER BY sid ASC LIMIT {sql.bind(limit)}"
         )
         return [_owed(r) for r in await self._read(text, sql.params)]
@@ -251,6 +263,8 @@ class EventArchive:
             pool = await self._postgres_pool()
             async with pool.acquire() as conn:
                 return [tuple(r) for r in await conn.fetch(text, *params)]
+        if self._inline_reads:
+            return self._sqlite_read(text, params)
         executor = await self._sqlite_executor()
         run: Callable[[], list[tuple[Any, ...]]] = lambda: self._sqlite_read(text, params)  # noqa: E731
         return await asyncio.get_running_loop().run_in_executor(executor, run)
@@ -279,7 +293,8 @@ class EventArchive:
         return self._executor
 
     def _sqlite_read(self, text: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        # Runs on the archive's one thread, which owns the connection.
+        # Runs on the archive's one thread, which owns the connection (or inline, on the
+        # loop's).
         if self._conn is None:
             conn = sqlite3.connect(sqlite_path(self._url), isolation_level=None)
             conn.execute("PRAGMA busy_timeout = 10000")
