@@ -6,8 +6,8 @@ machines an httpx POST cost ~1 ms of CPU against ~0.14 ms for a client on asynci
 decides how much routing is left. This one is an `asyncio.Protocol`, not streams: the answer
 is parsed in `data_received` as it arrives, with no stream reader waking a coroutine per
 read, and each URL's request line and fixed headers are built once; on a 2-core machine
-that took a post from ~105 to ~75 us of CPU (about 50 of which the kernel spends on
-the loopback write itself).
+that took a post from ~105 to 90-97 us of CPU (about 45 of which the kernel spends on the
+loopback write itself).
 
 What it does: http and https (the default TLS context, SNI), idle keep-alive connections per
 origin, Content-Length, chunked and close-delimited answers, interim 1xx answers skipped.
