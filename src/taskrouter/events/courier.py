@@ -66,10 +66,10 @@ READ_GAP_MAX_S = 0.2
 SLOW_ANSWER_S = 0.5
 # Lanes whose events a read leaves the bodies out of (see `EventArchive.owed`), at most.
 MAX_LISTED_SPILLED = 500
-# While the pacer holds posts back, a lane holds what it may post in this long, and spills the
-# rest: reading an event with its body cost ~20 us of CPU (~6 us without), and at the pacer's
-# floor it would wait in memory for seconds anyway. At 1,000 tasks/s on 2 cores, reading
-# every event as it came took half of what the courier used while routing waited for CPU.
+# A lane holds what the pacer lets it post in this long, and spills the rest: reading an event
+# with its body cost ~20 us of CPU (~6 us without), and at the pacer's floor it would wait in
+# memory for seconds anyway. At 1,000 tasks/s on 2 cores, reading every event as it came took
+# half of what the courier used while routing waited for CPU.
 PACED_HOLD_S = 0.5
 
 
@@ -307,8 +307,8 @@ class EventCourier:
         return waiting
 
     def _lane_memory(self) -> int:
-        """How many events a lane may hold: `lane_memory`, or while the pacer holds posts back
-        what it lets out in `PACED_HOLD_S`."""
+        """How many events a lane may hold: what the pacer lets out in `PACED_HOLD_S`, at most
+        `lane_memory` (all of that without a pacer, or one that cannot read the server)."""
         rate = self._pacer.rate if self._pacer is not None else None
         if rate is None:
             return self._settings.lane_memory
