@@ -250,30 +250,42 @@ async def _child(database_url: str, fd: int) -> None:
                     writer.write(orjson.dumps({"backlog": backlog}) + b"\n")
                     sent = backlog
 
+    stopping = asyncio.Event()
+
+    async def listen() -> None:
+        """Every line from the server: bounds, the answers to commits (while the courier stops
+        too), and the word to stop. Ends when the server is gone."""
+        try:
+            while True:
+                try:
+                    line = await reader.readline()
+                except (ConnectionError, OSError, ValueError):
+                    line = b""
+                if not line:
+                    server.closed()  # it died: no commit will be answered
+                    return
+                message: dict[str, Any] = orjson.loads(line)
+                if "committed" in message:
+                    server.committed(message["committed"], message.get("error"))
+                elif message.get("stop"):
+                    stopping.set()
+                else:
+                    courier.committed_below(str(message.get("below", "")))
+        finally:
+            stopping.set()
+
+    listening = asyncio.create_task(listen(), name="taskrouter-courier-listen")
     reporting = asyncio.create_task(report(), name="taskrouter-courier-report")
     try:
-        while True:
-            try:
-                line = await reader.readline()
-            except (ConnectionError, OSError, ValueError):
-                line = b""
-            if not line:
-                break  # the server died
-            message: dict[str, Any] = orjson.loads(line)
-            if "committed" in message:
-                server.committed(message["committed"], message.get("error"))
-            elif message.get("stop"):
-                break
-            else:
-                courier.committed_below(str(message.get("below", "")))
+        await stopping.wait()
     finally:
         reporting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reporting
-        # Its last cursors go to a server that asked it to stop; one that died answers none.
-        answers = asyncio.create_task(_answers(reader, server))
-        await courier.stop()
-        answers.cancel()
+        await courier.stop()  # its last cursors, answered through `listen`
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await listening
         server.closed()
         await archive.close()
         await store.close()
@@ -315,22 +327,6 @@ class _Server:
         for done in self._waiting.values():
             if not done.done():
                 done.set_exception(ConnectionError("the server is gone"))
-
-
-async def _answers(reader: asyncio.StreamReader, server: _Server) -> None:
-    """Commit answers while the courier stops (nothing else is read by then)."""
-    while True:
-        try:
-            line = await reader.readline()
-        except (ConnectionError, OSError, ValueError):
-            line = b""
-        if not line:
-            server.closed()
-            return
-        with contextlib.suppress(ValueError, TypeError, KeyError):
-            message = orjson.loads(line)
-            if "committed" in message:
-                server.committed(message["committed"], message.get("error"))
 
 
 def encode_changes(changes: Sequence[Change]) -> list[list[Any]]:
