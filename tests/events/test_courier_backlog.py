@@ -1,7 +1,7 @@
 """The courier's backlog (event callbacks owed, not yet delivered nor given up) is what the
 metrics report as pending deliveries. It must stay right while a lane spills to the log, and
 must not count events above the committed bound, nor events owed nothing. A spilled lane's
-events are read without their bodies; none of them may be lost for it."""
+events are only counted by the reader, and read back by the lane; none of them may be lost."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from unittest.mock import patch
 
 from taskrouter.domain.entities import Workspace
 from taskrouter.engine.state import WorkspaceState
@@ -106,7 +107,9 @@ def test_backlog_counts_unread_held_and_spilled_events(database_url: str) -> Non
     asyncio.run(scenario())
 
 
-def test_a_spilled_lanes_events_come_without_bodies_and_are_read_back(database_url: str) -> None:
+def test_a_spilled_lanes_events_are_counted_not_read_and_are_read_back(
+    database_url: str,
+) -> None:
     async def scenario() -> None:
         async with _courier(database_url, lane_memory=2) as (store, system, courier):
             archive = courier._archive
@@ -125,24 +128,53 @@ def test_a_spilled_lanes_events_come_without_bodies_and_are_read_back(database_u
 
             async def read_then_lane_catches_up(*args: Any) -> Any:
                 rows = await read(*args)
-                assert [r.body is None for r in rows] == [True, True, False]
+                assert [r.workspace_sid for r in rows] == [other.sid], "the spilled lane's: no"
                 # Meanwhile the lane read back all it had passed over, and stopped spilling.
                 lane.spilled, lane.unread = False, 0
                 return rows
 
-            archive.owed = read_then_lane_catches_up  # type: ignore[method-assign, assignment]
+            archive.owed = read_then_lane_catches_up  # type: ignore[method-assign]
             await courier._read()
-            assert lane.spilled and lane.unread == 2, "a row without its body is read back later"
-            assert all(d.event is not None for d in courier._lanes[other.sid].items)
+            assert lane.spilled and lane.unread == 2, "what was counted is read back later"
+            assert len(courier._lanes[other.sid].items) == 2
+            assert await courier.backlog() == 2 + 2 + 2
 
-            for delivery in list(lane.items):
-                courier._done(lane, delivery)
-            await courier._read_back(lane)
-            assert [d.event is not None for d in lane.items] == [True, True]
-            for delivery in list(lane.items):
-                courier._done(lane, delivery)
-            await courier._read_back(lane)
-            assert len(lane.items) == 1 and not lane.spilled
+            delivered = []
+            while lane.items or lane.spilled:
+                if not lane.items:
+                    await courier._read_back(lane)
+                    assert all(d.event is not None for d in lane.items)
+                head = lane.items[0]
+                delivered.append(head.sid)
+                courier._done(lane, head)
+            assert len(delivered) == 5 and delivered == sorted(delivered), "all, in order"
+
+    asyncio.run(scenario())
+
+
+def test_a_full_batch_counts_spilled_lanes_only_up_to_its_last_event(database_url: str) -> None:
+    """The reader takes READ_BATCH events at a time: a spilled lane's events past the last one
+    it took are counted by the next read, not by this one too."""
+
+    async def scenario() -> None:
+        async with _courier(database_url, lane_memory=1) as (store, system, courier):
+            dead, alive = _workspace("1", "http://127.0.0.1:9/"), _workspace("3", "http://h/")
+            await _commit(store, system, dead, 2)
+            courier.committed_below(system.committed_below())
+            await courier._read()
+            lane = courier._lanes[dead.sid]
+            assert (len(lane.items), lane.spilled, lane.unread) == (1, True, 1)
+            for state in (dead, alive, dead, alive, dead, dead):
+                await _commit(store, system, state, 1)
+            courier.committed_below(system.committed_below())
+            with patch("taskrouter.events.courier.READ_BATCH", 1):
+                await courier._read()  # up to `alive`'s first: one of `dead`'s before it
+                assert lane.unread == 2
+                await courier._read()
+                assert lane.unread == 3
+                await courier._read()  # the rest of the log: none of `alive`'s, two of `dead`
+                assert lane.unread == 5
+            assert await courier.backlog() == 6 + 2, "every owed event, each once"
 
     asyncio.run(scenario())
 

@@ -64,7 +64,7 @@ READ_GAP_S = 0.005
 READ_GAP_MAX_S = 0.2
 # A receiver that has not answered a post for this long counts as holding its lane up.
 SLOW_ANSWER_S = 0.5
-# Lanes whose events a read leaves the bodies out of (see `EventArchive.owed`), at most.
+# Spilled lanes whose events a read leaves out and counts (see `EventArchive.owed`), at most.
 MAX_LISTED_SPILLED = 500
 # A lane holds what the pacer lets it post in this long, and spills the rest: reading an event
 # with its body cost ~20 us of CPU (~6 us without), and at the pacer's floor it would wait in
@@ -252,12 +252,22 @@ class EventCourier:
             self._wake.clear()
 
     async def _read(self) -> None:
-        """The next owed events of the log, into their lanes."""
-        below = self._below
+        """The next owed events of the log, into their lanes; a spilled lane's are counted."""
+        start, below = self._start, self._below
         spilled = [lane.workspace_sid for lane in self._lanes.values() if lane.spilled]
         if len(spilled) > MAX_LISTED_SPILLED:
             spilled = []  # a statement has only so many parameters: read them all instead
-        rows = await self._archive.owed(self._start, below, READ_BATCH, spilled)
+        rows = await self._archive.owed(start, below, READ_BATCH, spilled)
+        upper = below if len(rows) < READ_BATCH else just_above(rows[-1].sid)
+        passed = (
+            await self._archive.count_owed_by_workspace(start, upper, spilled) if spilled else {}
+        )
+        for workspace_sid, count in passed.items():
+            # Still spilled: if the lane read back all it had meanwhile, these are not
+            # among what it read (that stopped below `start`), so it must spill again.
+            lane = self._lane(workspace_sid)
+            lane.spilled = True
+            lane.unread += count
         memory = self._lane_memory()
         postable = False
         now = self._loop_time()
@@ -265,25 +275,21 @@ class EventCourier:
             lane = self._lane(row.workspace_sid)
             if row.sid <= lane.last:
                 continue  # done before a restart, or read back by the lane itself
-            # (No body: its lane had spilled when the read began. If the lane read back all
-            # it had meanwhile, this one is still to be read back, so it spills again.)
             # A lane held up spills too: what it would hold could not be posted before the
             # log gives it back, and decoding it cost more than the rest of a dead receiver.
-            if row.body is None or lane.spilled or len(lane.items) >= memory or lane.held_up(now):
+            if lane.spilled or len(lane.items) >= memory or lane.held_up(now):
                 lane.spilled = True
                 lane.unread += 1
                 continue
             postable = True
             lane.items.append(_delivery(row, self._clock.now_ms()))
             lane.last = row.sid
-        if postable or len(rows) in (0, READ_BATCH):
+        if postable or len(rows) == READ_BATCH or not (rows or passed):
             self.read_gap = READ_GAP_S  # a full batch: the log runs ahead, keep up with it
         else:
             self.read_gap = min(self.read_gap * 2, READ_GAP_MAX_S)
-        if len(rows) < READ_BATCH:
-            self._start = below
-        else:
-            self._start = just_above(rows[-1].sid)
+        self._start = upper
+        if upper != below:
             self._wake.set()
 
     def _dispatch(self) -> bool:
@@ -483,7 +489,6 @@ class EventCourier:
 
 def _delivery(row: OwedEvent, now: int) -> Delivery:
     event = row.body
-    assert event is not None, "read without its body"
     return Delivery(
         row.sid,
         row.workspace_sid,
