@@ -27,10 +27,14 @@ Five runs by default: on 2 shared cores one phase's p99 mostly tells whether a s
 tens of milliseconds fell into it (the same code gave 9-48 ms in phases minutes apart), so the
 median of three moved with one unlucky phase. Beside the median of the runs' p99s, the p99 of
 every create of every run pooled, and its ratios, for a second reading of the same runs
-(the targets stay on the medians).
+(the targets stay on the medians). The latency phase lasts 15 s (--latency-seconds), three
+times the others: its p99 is then the 150th slowest of 15,000 creates at 1,000/s, and one stall
+that holds up a few dozen creates no longer makes it alone. Stalls seen inside 5-s phases at
+600 tasks/s: the server's collector (gen0 8-12 ms, gen1 13-43 ms), PostgreSQL commits of one
+statement taking 15-71 ms, and turns of the event loop 15-57 ms late, in every mode alike.
 
-Usage: python bench/e2e.py [--seconds 5] [--runs 5] [--stores sqlite,postgres] [--rate 1000]
-                          [--no-callbacks]
+Usage: python bench/e2e.py [--seconds 5] [--latency-seconds 15] [--runs 5]
+                          [--stores sqlite,postgres] [--rate 1000] [--no-callbacks]
 """
 
 from __future__ import annotations
@@ -140,6 +144,7 @@ def lifecycle_op(base: str, workflow: str, failures: list[str]):  # type: ignore
 async def measure_store(
     port: int,
     seconds: float,
+    latency_seconds: float,
     callback_url: str | None,
     lifecycles: bool,
     rate: int,
@@ -179,7 +184,7 @@ async def measure_store(
 
     count, elapsed = await phase(create_task_op, lambda c, op: closed_loop(c, op, seconds))
     figures["tasks_per_second"].append(count / elapsed)
-    latencies = await phase(create_task_op, lambda c, op: open_loop(c, op, rate, seconds))
+    latencies = await phase(create_task_op, lambda c, op: open_loop(c, op, rate, latency_seconds))
     figures["p99_ms"].append(percentile(latencies, 99))
     figures["p50_ms"].append(percentile(latencies, 50))
     figures["latencies_ms"] = latencies
@@ -230,13 +235,26 @@ def measure_modes(
     with contextlib.ExitStack() as stack:
         hooks = {kind: stack.enter_context(receiver(answers)) for kind, answers in kinds.items()}
         for _ in range(args.runs):
-            plain.append(run(measure_store(port, args.seconds, None, True, args.rate, "plain")))
+            plain.append(
+                run(
+                    measure_store(
+                        port, args.seconds, args.latency_seconds, None, True, args.rate, "plain"
+                    )
+                )
+            )
             for kind, hook in hooks.items():
                 label = f"event callbacks, receiver {RECEIVERS[kinds[kind]]}"
                 runs[kind].append(
                     run(
                         measure_store(
-                            port, args.seconds, hook, False, args.rate, label, kinds[kind]
+                            port,
+                            args.seconds,
+                            args.latency_seconds,
+                            hook,
+                            False,
+                            args.rate,
+                            label,
+                            kinds[kind],
                         )
                     )
                 )
@@ -277,6 +295,7 @@ def measure_modes(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--latency-seconds", type=float, default=15.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--rate", type=int, default=1000, help="tasks/s offered for latency")
