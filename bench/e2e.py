@@ -143,14 +143,14 @@ def lifecycle_op(base: str, workflow: str, failures: list[str]):  # type: ignore
 
 async def measure_store(
     port: int,
-    seconds: float,
-    latency_seconds: float,
+    args: argparse.Namespace,
     callback_url: str | None,
     lifecycles: bool,
-    rate: int,
     label: str,
     answered: bool = False,
 ) -> Figures:
+    """`args`: the phases' lengths (`seconds`, `latency_seconds`) and the offered `rate`."""
+    seconds, rate = args.seconds, args.rate
     figures: Figures = {"tasks_per_second": [], "p99_ms": [], "p50_ms": []}
     failures: list[str] = []
     (admin,) = await connections(port, 1)
@@ -184,7 +184,9 @@ async def measure_store(
 
     count, elapsed = await phase(create_task_op, lambda c, op: closed_loop(c, op, seconds))
     figures["tasks_per_second"].append(count / elapsed)
-    latencies = await phase(create_task_op, lambda c, op: open_loop(c, op, rate, latency_seconds))
+    latencies = await phase(
+        create_task_op, lambda c, op: open_loop(c, op, rate, args.latency_seconds)
+    )
     figures["p99_ms"].append(percentile(latencies, 99))
     figures["p50_ms"].append(percentile(latencies, 50))
     figures["latencies_ms"] = latencies
@@ -235,29 +237,10 @@ def measure_modes(
     with contextlib.ExitStack() as stack:
         hooks = {kind: stack.enter_context(receiver(answers)) for kind, answers in kinds.items()}
         for _ in range(args.runs):
-            plain.append(
-                run(
-                    measure_store(
-                        port, args.seconds, args.latency_seconds, None, True, args.rate, "plain"
-                    )
-                )
-            )
+            plain.append(run(measure_store(port, args, None, True, "plain")))
             for kind, hook in hooks.items():
                 label = f"event callbacks, receiver {RECEIVERS[kinds[kind]]}"
-                runs[kind].append(
-                    run(
-                        measure_store(
-                            port,
-                            args.seconds,
-                            args.latency_seconds,
-                            hook,
-                            False,
-                            args.rate,
-                            label,
-                            kinds[kind],
-                        )
-                    )
-                )
+                runs[kind].append(run(measure_store(port, args, hook, False, label, kinds[kind])))
     tps, p99 = median_of(plain, "tasks_per_second"), median_of(plain, "p99_ms")
     results: list[tuple[str, float, str, float | None, str]] = [
         (f"{store}_tasks_per_second", tps, "1/s", 4000, "higher"),
