@@ -30,7 +30,7 @@ every create of every run pooled, and its ratios, for a second reading of the sa
 (the targets stay on the medians). The latency phase lasts 15 s (--latency-seconds), three
 times the others: its p99 is then the 150th slowest of 15,000 creates at 1,000/s, and one stall
 that holds up a few dozen creates no longer makes it alone. Stalls seen inside 5-s phases at
-600 tasks/s: the server's collector (gen0 8-12 ms, gen1 13-43 ms), PostgreSQL commits of one
+600 tasks/s: the server's collector (gen0 4-12 ms, gen1 13-43 ms), PostgreSQL commits of one
 statement taking 15-71 ms, and turns of the event loop 15-57 ms late, in every mode alike.
 
 Usage: python bench/e2e.py [--seconds 5] [--latency-seconds 15] [--runs 5]
