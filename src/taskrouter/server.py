@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import signal
@@ -11,27 +12,24 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.applications import Starlette
 
-# The collector's first threshold, by default 700 container objects more allocated than
-# freed, trips many times a second under load from the objects of requests in flight alone;
-# each trip promotes whatever is alive toward the full collections, which walk all the state
-# in memory: 70 ms for the 80,000 objects of the worker update bench on a 2-core machine, a
-# stall for every request waiting, once every ~1,600 updates. Requests leave almost no cyclic
-# garbage, so collecting less often costs little memory; at 10,000 that bench ran without a
-# single collection.
-GC_THRESHOLDS = (10_000, 10, 10)
+from taskrouter import collector
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, plus freezing what the start loaded, minus re-raising SIGTERM after a
-    clean shutdown.
+    """uvicorn's server, plus freezing what the start loaded and running full collections
+    while idle (`collector.py`), minus re-raising SIGTERM after a clean shutdown.
 
     uvicorn sends itself the signal it caught once it has shut down, so the process would die
     "killed by SIGTERM" even though every request and commit finished; a service that stopped
     cleanly exits 0.
     """
 
+    _full_collections: asyncio.Task[None] | None = None
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        if self.should_exit:
+            return  # it could not listen, and stops without serving
         # What the start loaded (the state of every workspace) and what was imported live as
         # long as the process: out of the collector's sight, a full collection walks only what
         # changed since. Right after a start with no workspace, a full collection took 17-20 ms
@@ -39,6 +37,15 @@ class _Server(uvicorn.Server):
         # stall for every request in flight; after the freeze it takes under 0.1 ms.
         gc.collect()
         gc.freeze()
+        self._full_collections = asyncio.create_task(
+            collector.collect_when_idle(lambda: self.server_state.total_requests),
+            name="taskrouter-full-collections",
+        )
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._full_collections is not None:
+            self._full_collections.cancel()
+        await super().shutdown(sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -49,7 +56,7 @@ class _Server(uvicorn.Server):
 
 def run_server(app: Starlette, host: str, port: int, *, max_connections: int = 0) -> None:
     """`max_connections`: connections served at once, 503 beyond (0: no limit)."""
-    gc.set_threshold(*GC_THRESHOLDS)
+    collector.configure()
     config = uvicorn.Config(
         app,
         host=host,
