@@ -29,9 +29,11 @@ median of three moved with one unlucky phase. Beside the median of the runs' p99
 every create of every run pooled, and its ratios, for a second reading of the same runs
 (the targets stay on the medians). The latency phase lasts 15 s (--latency-seconds), three
 times the others: its p99 is then the 150th slowest of 15,000 creates at 1,000/s, and one stall
-that holds up a few dozen creates no longer makes it alone. Stalls seen inside 5-s phases at
-600 tasks/s: the server's collector (gen0 4-12 ms, gen1 13-43 ms), PostgreSQL commits of one
-statement taking 15-71 ms, and turns of the event loop 15-57 ms late, in every mode alike.
+that holds up a few dozen creates no longer makes it alone. What still decides a phase's p99
+is a stall of some tens of milliseconds: at 1,000 tasks/s, each held up 50-150 creates while
+the queue behind it drained. Seen, in every mode: PostgreSQL commits of one statement taking
+40-80 ms (WAL syncs averaged 0.2-0.3 ms), and the server's collector walking its middle
+generation (57-64 ms before `collector.py` ran full collections while idle, 9-19 ms since).
 
 Usage: python bench/e2e.py [--seconds 5] [--latency-seconds 15] [--runs 5]
                           [--stores sqlite,postgres] [--rate 1000] [--no-callbacks]
