@@ -225,7 +225,7 @@ async def _child(database_url: str, fd: int) -> None:
     store = open_store(database_url)
     await store.open()
     # Nothing else runs on this process's loop: a read blocking it only delays the next post.
-    archive = EventArchive(store, inline_reads=True)
+    archive = EventArchive(store, inline_reads=True, key_walks=True)
     tokens = _Tokens(store)
     await tokens.refresh()
     # The server started this child: its main thread is the one routing runs on.

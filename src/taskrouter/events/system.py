@@ -55,8 +55,11 @@ class EventSystem:
         self.finished_tasks = FinishedTasks(self.archive)
         self.streams = StreamHub()
         self.delivery = Deliverer(store, self.settings)
+        # The courier's own reads, in key order (see `EventArchive`); no connection is made
+        # unless callbacks are posted from this process.
+        self._courier_archive = EventArchive(store, key_walks=True)
         self.courier: EventCourier | CourierProcess = EventCourier(
-            store, self.archive, clock, self.settings
+            store, self._courier_archive, clock, self.settings
         )
         # id(batch) -> its first event SID, for batches recorded and not yet settled.
         self._in_flight: dict[int, str] = {}
@@ -115,6 +118,7 @@ class EventSystem:
 
     async def close(self) -> None:
         await self.archive.close()
+        await self._courier_archive.close()
 
     # -- per command ---------------------------------------------------------------------------
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text, text
 
 metadata = MetaData()
+
+# The predicate of an event owed a callback, as the courier's queries spell it.
+OWED = "callback_url IS NOT NULL"
 
 
 def _sid() -> Column[str]:
@@ -140,11 +143,22 @@ events = Table(
     # courier reads the owed events from here, after its cursors: no row per delivery.
     _text("callback_url", nullable=True),
     Index("ix_events_workspace_sid_event_date_ms", "workspace_sid", "event_date_ms"),
+    # The events owed a callback alone (partial: the rest cost these nothing), in SID order
+    # and per workspace in SID order: what the courier reads, what a lane that spilled reads
+    # back, and what it counts of it. Without them PostgreSQL, with no statistics on a young
+    # log, read and sorted every event the workspace logged since the lane's last one (38,591
+    # rows and 83 ms for 100 of them), and a read after a spell with no callbacks owed walked
+    # every event of that spell (274-309 ms).
+    Index("ix_events_owed", "sid", postgresql_where=text(OWED), sqlite_where=text(OWED)),
+    Index(
+        "ix_events_owed_by_workspace",
+        "workspace_sid",
+        "sid",
+        postgresql_where=text(OWED),
+        sqlite_where=text(OWED),
+    ),
 )
 
-# How far event callbacks have gone: one row per workspace (sid = the workspace's sid, body
-# {"event_sid": the last event delivered or given up}), and one row "floor" (body
-# {"event_sid": ...}: every owed event below it is done), which is where reading resumes.
 delivery_cursors = Table(
     "delivery_cursors",
     metadata,
