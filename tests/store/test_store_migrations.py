@@ -15,14 +15,18 @@ from sqlalchemy.pool import NullPool
 from support.databases import execute_sql
 from taskrouter.store import Put, open_store
 from taskrouter.store.migrations import head, upgrade
-from taskrouter.store.schema import TABLES, metadata
+from taskrouter.store.schema import POSTGRES_ONLY, TABLES, metadata
 
 
 def schema_differences(url: str) -> list[Any]:
     """What autogenerate would change to make the database match schema.py (nothing, we hope)."""
 
     def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        def declared_here(obj: Any, name: str | None, kind: str, *_: Any) -> bool:
+            return connection.dialect.name == "postgresql" or name not in POSTGRES_ONLY
+
+        opts = {"compare_type": True, "include_object": declared_here}
+        context = MigrationContext.configure(connection, opts=opts)
         return list(compare_metadata(context, metadata))
 
     if url.startswith("sqlite:"):
