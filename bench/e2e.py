@@ -34,6 +34,8 @@ is a stall of some tens of milliseconds: at 1,000 tasks/s, each held up 50-150 c
 the queue behind it drained. Seen, in every mode: PostgreSQL commits of one statement taking
 40-80 ms (WAL syncs averaged 0.2-0.3 ms), and the server's collector walking its middle
 generation (57-64 ms before `collector.py` ran full collections while idle, 9-19 ms since).
+With callbacks on PostgreSQL, until the owed events had indexes of their own, also the
+courier's read-backs: 20-250 ms each, with the database's CPU, while tasks poured in.
 
 Usage: python bench/e2e.py [--seconds 5] [--latency-seconds 15] [--runs 5]
                           [--stores sqlite,postgres] [--rate 1000] [--no-callbacks]
