@@ -167,6 +167,9 @@ events = Table(
     ),
 )
 
+# How far event callbacks have gone: one row per workspace (sid = the workspace's sid, body
+# {"event_sid": the last event delivered or given up}), and one row "floor" (body
+# {"event_sid": ...}: every owed event below it is done), which is where reading resumes.
 delivery_cursors = Table(
     "delivery_cursors",
     metadata,
